@@ -1,0 +1,93 @@
+"""Shared command-line plumbing of tools/train.py and tools/test.py.
+
+Keeps mmdet3d's interface and fixes what it gets wrong for CG3D: ``--amp``
+with several optimizer wrappers, and distributed runs on CPU-only machines
+(mmengine's pytorch launcher calls ``torch.cuda.set_device``).
+"""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+
+
+def default_work_dir(config_path: str) -> str:
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def iter_optim_wrapper_cfgs(optim_wrapper: ConfigDict):
+    """Yield each optimizer wrapper config (one, or each entry of a dict).
+
+    A multi-optimizer config (``OptimWrapperDict`` built by a constructor)
+    holds one wrapper config per name; anything with an ``optimizer`` key is
+    a wrapper.
+    """
+    if 'optimizer' in optim_wrapper:
+        yield optim_wrapper
+        return
+    for value in optim_wrapper.values():
+        if isinstance(value, dict) and 'optimizer' in value:
+            yield value
+
+
+def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
+    """Switch every optimizer wrapper of ``cfg`` to mixed precision.
+
+    On a GPU each wrapper becomes mmengine's ``AmpOptimWrapper`` (dynamic
+    loss scale for fp16); on CPU, where ``AmpOptimWrapper`` refuses to run,
+    each becomes cg3d_mm's ``CPUAutocastOptimWrapper`` (bfloat16).
+    """
+    wrappers = list(iter_optim_wrapper_cfgs(cfg.optim_wrapper))
+    if not wrappers:
+        raise ValueError('--amp: cfg.optim_wrapper holds no optimizer '
+                         'wrapper config (no entry with an `optimizer` key)')
+    on_gpu = torch.cuda.is_available()
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper',
+                                                   'CPUAutocastOptimWrapper'):
+            continue
+        if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+            raise ValueError(f'--amp: cannot convert optimizer wrapper type '
+                             f'{wrapper["type"]!r} to mixed precision')
+        if on_gpu:
+            wrapper.type = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+            if dtype is not None:
+                wrapper.dtype = dtype
+        else:
+            wrapper.type = 'CPUAutocastOptimWrapper'
+            wrapper.dtype = dtype or 'bfloat16'
+    print_log(f'AMP enabled on {len(wrappers)} optimizer wrapper(s) '
+              f'({"cuda" if on_gpu else "cpu bfloat16"})', logger='current')
+
+
+def init_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Start a gloo process group when launched distributed without a GPU."""
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    env_cfg.setdefault('dist_cfg', ConfigDict())['backend'] = 'gloo'
+    if dist.is_available() and not dist.is_initialized():
+        if launcher == 'pytorch':
+            dist.init_process_group(backend='gloo')
+        elif launcher == 'slurm':
+            _init_slurm_env()
+            dist.init_process_group(backend='gloo')
+        else:
+            raise ValueError(f'launcher {launcher!r} is not supported on CPU')
+
+
+def _init_slurm_env() -> None:
+    # Same variables mmengine's slurm launcher derives, without the GPU part.
+    os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+    os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+    os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+    if 'MASTER_ADDR' not in os.environ:
+        import subprocess
+        node_list = os.environ['SLURM_NODELIST']
+        os.environ['MASTER_ADDR'] = subprocess.getoutput(
+            f'scontrol show hostname {node_list} | head -n1')
+    os.environ.setdefault('MASTER_PORT', '29500')

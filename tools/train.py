@@ -1,0 +1,105 @@
+"""Train a CG3D model (or any cg3d_mm / mmdet3d config) with mmengine.
+
+Same interface as mmdet3d's tools/train.py, plus:
+  * ``--amp`` works with several optimizer wrappers (CG3D alternates two) and
+    on CPU (bfloat16 autocast);
+  * checkpoints load weights-only under torch >= 2.6 (``--resume``,
+    ``load_from``, ``init_cfg=dict(type='Pretrained')``) without allowing
+    arbitrary pickles to run code;
+  * ``--launcher pytorch`` also works on CPU-only machines (gloo);
+  * configs with ``test_after_train=True`` run the test loop (held-out split)
+    on the final weights after training.
+"""
+import argparse
+import logging
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import cg3d_mm  # noqa: F401  registers components, weights-only loading
+from cg3d_mm.engine.cli import default_work_dir, enable_amp, init_cpu_distributed
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a CG3D model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--amp', action='store_true', default=False,
+                        help='enable automatic-mixed-precision training')
+    parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'],
+                        help='AMP dtype (GPU default float16, CPU bfloat16)')
+    parser.add_argument('--sync_bn', choices=['none', 'torch', 'mmcv'],
+                        default='none', help='convert all BN layers')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rates with the batch size')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from the given checkpoint, or from the latest '
+        'checkpoint in the work dir when no path is given')
+    parser.add_argument('--no-test', action='store_true',
+                        help='skip the test run of test_after_train configs')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value (xxx=[a,b] for '
+        'lists)')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(args.config)
+
+    if args.amp:
+        enable_amp(cfg, args.amp_dtype)
+    if args.sync_bn != 'none':
+        cfg.sync_bn = args.sync_bn
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise ValueError('--auto-scale-lr needs `auto_scale_lr='
+                             'dict(base_batch_size=...)` in the config')
+        cfg.auto_scale_lr.enable = True
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume: checkpoint {args.resume} '
+                                    'does not exist')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    init_cpu_distributed(cfg, args.launcher)
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    runner.train()
+
+    if cfg.get('test_after_train', False) and not args.no_test:
+        print_log('test_after_train: evaluating the final weights on the '
+                  'test split', logger='current', level=logging.INFO)
+        runner.test()
+
+
+if __name__ == '__main__':
+    main()
