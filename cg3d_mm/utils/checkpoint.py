@@ -32,7 +32,11 @@ def _history_buffer_statistic(obj: Any, name: str) -> Any:
     friends; allowing the real ``builtins.getattr`` would open a path from any
     allowed object to arbitrary code, so the global is mapped to this.
     """
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # the built-in statistics are registered lazily (first instance), custom
+    # ones with HistoryBuffer.register_statistics
+    allowed = {'min', 'max', 'mean', 'current'}
+    allowed.update(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
         return getattr(HistoryBuffer, name)
     raise UnsafeCheckpointError(
         f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
@@ -71,8 +75,13 @@ def _refusal_detail(err: Exception) -> str:
         found = re.search(pattern, msg)
         if found:
             return found.group(1).rstrip('.,')
-    lines = [line for line in msg.splitlines() if line.strip()]
-    return lines[min(1, len(lines) - 1)] if lines else type(err).__name__
+    # torch puts the reason after 'WeightsUnpickler error:' (maybe on the
+    # next line) or after its preamble
+    tail = msg.split('WeightsUnpickler error:', 1)[-1]
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(
+        ('Weights only load failed', 'Check the documentation'))]
+    return lines[0] if lines else type(err).__name__
 
 
 def load_weights_only(filename: Union[str, 'osp.PathLike'],

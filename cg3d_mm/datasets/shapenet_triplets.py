@@ -1,0 +1,191 @@
+"""(point cloud, rendered view, caption) triplets in CG3D's ShapeNet layout."""
+import json
+import os
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+from mmdet3d.registry import DATASETS
+
+from .transforms.loading import UnreadableSampleError
+from .utils import build_transforms
+
+
+def read_lines(path: str, what: str) -> List[str]:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path} does not exist')
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def read_taxonomy(path: str) -> dict:
+    """Map synset id -> class name (the first of the listed names).
+
+    Accepts ``{synset: "name1,name2,..."}`` (CG3D / Point-BERT) and
+    ShapeNetCore's own list of ``{"synsetId": ..., "name": ...}``.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'taxonomy file {path} does not exist')
+    with open(path) as f:
+        try:
+            raw = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{path}: not valid JSON ({err})') from None
+    if isinstance(raw, list):
+        raw = {d['synsetId']: d['name'] for d in raw
+               if 'synsetId' in d and 'name' in d}
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError(f'{path}: expected a dict synset -> "name1,name2" '
+                         'or a ShapeNetCore taxonomy list')
+    return {k: v.split(',')[0].strip() for k, v in raw.items()}
+
+
+@DATASETS.register_module()
+class ShapeNetTriplets(BaseDataset):
+    """CG3D pretraining triplets: ShapeNet55 points + renders + captions.
+
+    Layout (relative to ``data_root``; every part can be overridden)::
+
+        shapenet_pc/<synset>-<id>.npy               8192 x 3 points
+        shapenet_render/img/<synset>/<id>/000.png   views 000..004
+        train_img.txt / val_img.txt / test_img.txt  lines <synset>-<id>.npy
+        shape_names.txt                             class names (label order)
+        taxonomy.json                               synset -> "name,..."
+
+    Each item has ``pts_path``, ``img_paths`` (all views; the pipeline picks
+    one per iteration), ``class_name``, ``gt_label``. Captions are made by
+    the pipeline's ``SampleCaption``.
+
+    Args:
+        data_root (str): Dataset root. With ``synthetic`` set and no
+            ``data_root``, the built-in synthetic set is used (generated
+            into the cache directory on first use).
+        ann_file (str): Split list. Defaults to 'train_img.txt'.
+        pc_dir, img_dir (str): Point / render folders.
+        class_file, taxonomy_file (str): Class list and synset names.
+        num_views (int): Views per object. Defaults to 5.
+        max_missing_ratio (float): Entries whose point file or view folder
+            is missing are skipped with a log line while they are at most
+            this fraction of the list; beyond it the dataset refuses to
+            start. Defaults to 0.01.
+        synthetic (dict, optional): Settings of the built-in synthetic
+            world (e.g. ``dict(seed=0)``), used when ``data_root`` is None.
+    """
+
+    METAINFO: dict = dict(classes=())
+
+    def __init__(self,
+                 data_root: Optional[str] = None,
+                 ann_file: str = 'train_img.txt',
+                 pc_dir: str = 'shapenet_pc',
+                 img_dir: str = 'shapenet_render/img',
+                 class_file: str = 'shape_names.txt',
+                 taxonomy_file: str = 'taxonomy.json',
+                 num_views: int = 5,
+                 max_missing_ratio: float = 0.01,
+                 synthetic: Optional[dict] = None,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: bool = False,
+                 **kwargs) -> None:
+        if data_root is None:
+            if synthetic is None:
+                raise ValueError('ShapeNetTriplets: give data_root, or '
+                                 'synthetic=dict(...) for the built-in data')
+            from .synthetic import ensure_synthetic_data
+            data_root = osp.join(
+                str(ensure_synthetic_data(**synthetic)), 'ShapeNet55')
+        if not osp.isdir(data_root):
+            raise FileNotFoundError(
+                f'ShapeNetTriplets: data_root {data_root} does not exist '
+                '(expected the ShapeNet55 folder with shapenet_pc/, '
+                'shapenet_render/img/ and the split lists)')
+        self.pc_dir = pc_dir
+        self.img_dir = img_dir
+        self.class_file = class_file
+        self.taxonomy_file = taxonomy_file
+        self.num_views = num_views
+        self.max_missing_ratio = max_missing_ratio
+        self._skipped_unreadable = 0
+        super().__init__(
+            data_root=data_root, ann_file=ann_file,
+            data_prefix=dict(pts=pc_dir, img=img_dir),
+            pipeline=build_transforms(pipeline),
+            test_mode=test_mode, **kwargs)
+
+    def _load_classes(self) -> List[str]:
+        path = osp.join(self.data_root, self.class_file)
+        classes = read_lines(path, 'class list')
+        if len(set(classes)) != len(classes):
+            raise ValueError(f'{path}: class names are not unique')
+        return classes
+
+    def load_data_list(self) -> List[dict]:
+        classes = self._load_classes()
+        given = self._metainfo.get('classes')
+        if given and tuple(given) != tuple(classes):
+            raise ValueError(f'metainfo classes {tuple(given)} differ from '
+                             f'{self.class_file} ({tuple(classes)})')
+        self._metainfo['classes'] = tuple(classes)
+        label_of = {c: i for i, c in enumerate(classes)}
+        taxonomy = read_taxonomy(osp.join(self.data_root,
+                                          self.taxonomy_file))
+
+        entries = read_lines(self.ann_file, 'split list')
+        data_list, missing = [], []
+        for line in entries:
+            name = line[:-4] if line.endswith('.npy') else line
+            synset, _, model_id = name.partition('-')
+            if not model_id:
+                raise ValueError(f'{self.ann_file}: bad entry {line!r} '
+                                 '(expected <synset>-<id>.npy)')
+            if synset not in taxonomy:
+                raise ValueError(f'{self.ann_file}: synset {synset} of '
+                                 f'{line!r} is not in {self.taxonomy_file}')
+            class_name = taxonomy[synset]
+            if class_name not in label_of:
+                raise ValueError(
+                    f'{self.ann_file}: class {class_name!r} of {line!r} '
+                    f'(synset {synset}) is not in {self.class_file}')
+            pts_path = osp.join(self.data_prefix['pts'], f'{name}.npy')
+            view_dir = osp.join(self.data_prefix['img'], synset, model_id)
+            if not osp.isfile(pts_path) or not osp.isdir(view_dir):
+                missing.append(pts_path if not osp.isfile(pts_path)
+                               else view_dir)
+                continue
+            data_list.append(dict(
+                pts_path=pts_path,
+                img_paths=[osp.join(view_dir, f'{v:03d}.png')
+                           for v in range(self.num_views)],
+                class_name=class_name,
+                gt_label=label_of[class_name],
+                sample_id=name))
+        self._check_missing(missing, len(entries))
+        return data_list
+
+    def _check_missing(self, missing: List[str], total: int) -> None:
+        if not missing:
+            return
+        listed = ', '.join(missing[:3]) + (' ...' if len(missing) > 3 else '')
+        if len(missing) > self.max_missing_ratio * total:
+            raise FileNotFoundError(
+                f'{self.ann_file}: {len(missing)} of {total} entries have no '
+                f'point file or render folder (e.g. {listed}); expected '
+                f'{self.pc_dir}/<synset>-<id>.npy and '
+                f'{self.img_dir}/<synset>/<id>/000.png..')
+        print_log(f'{self.ann_file}: skipping {len(missing)} of {total} '
+                  f'entries with missing files (e.g. {listed})',
+                  logger='current', level=30)
+
+    def prepare_data(self, idx: int):
+        try:
+            return super().prepare_data(idx)
+        except UnreadableSampleError as err:
+            if self.test_mode:
+                raise
+            # BaseDataset re-draws another index when this returns None.
+            self._skipped_unreadable += 1
+            print_log(f'skipping unreadable sample ({err}); '
+                      f'{self._skipped_unreadable} skipped so far',
+                      logger='current', level=30)
+            return None

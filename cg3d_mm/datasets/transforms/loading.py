@@ -1,0 +1,181 @@
+"""Load point clouds and rendered views into ``results`` dicts."""
+import os.path as osp
+from typing import Sequence
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmdet3d.registry import TRANSFORMS
+
+
+class UnreadableSampleError(IOError):
+    """A data file is missing or cannot be decoded (the sample is skipped)."""
+
+
+def read_points(path: str) -> np.ndarray:
+    """Read a point file into a float32 (N, C) array.
+
+    Supported: ``.npy``, ``.txt`` (comma or whitespace separated rows, as in
+    ``modelnet40_normal_resampled``), ``.bin`` (float32, 6 columns as
+    written by mmdet3d's S3DIS/ScanNet converters; use ``LoadPointCloud``'s
+    ``bin_dims`` for others) and ``.ply`` (x, y, z [, more vertex props]).
+    """
+    ext = osp.splitext(path)[1].lower()
+    try:
+        if ext == '.npy':
+            pts = np.load(path, allow_pickle=False)
+        elif ext == '.txt':
+            with open(path) as f:
+                first = f.readline()
+            pts = np.loadtxt(path, delimiter=',' if ',' in first else None,
+                             dtype=np.float32, ndmin=2)
+        elif ext == '.ply':
+            from plyfile import PlyData
+            vertex = PlyData.read(path)['vertex']
+            names = [p.name for p in vertex.properties]
+            pts = np.stack([np.asarray(vertex[n], np.float32)
+                            for n in names], axis=1)
+        elif ext == '.bin':
+            pts = np.fromfile(path, dtype=np.float32).reshape(-1, 6)
+        else:
+            raise UnreadableSampleError(
+                f'{path}: unsupported point file type {ext!r} (expected '
+                '.npy, .txt, .bin or .ply)')
+    except UnreadableSampleError:
+        raise
+    except FileNotFoundError:
+        raise UnreadableSampleError(f'{path}: point file does not exist')
+    except Exception as err:  # corrupt file: name it, not numpy's internals
+        raise UnreadableSampleError(
+            f'{path}: cannot read point file ({type(err).__name__}: {err})')
+    pts = np.asarray(pts)
+    if pts.ndim != 2 or pts.shape[1] < 3:
+        raise UnreadableSampleError(
+            f'{path}: expected an (N, >=3) point array, got shape '
+            f'{tuple(pts.shape)}')
+    return pts.astype(np.float32, copy=False)
+
+
+@TRANSFORMS.register_module()
+class LoadPointCloud(BaseTransform):
+    """Load ``results['pts_path']`` (or keep ``results['points']``).
+
+    Required keys: ``pts_path`` or ``points``. Added keys: ``points``
+    (float32 (N, len(use_dims))).
+
+    Args:
+        use_dims (Sequence[int]): Columns to keep, xyz first. Defaults to
+            (0, 1, 2).
+        bin_dims (int): Columns of ``.bin`` files. Defaults to 6.
+    """
+
+    def __init__(self, use_dims: Sequence[int] = (0, 1, 2),
+                 bin_dims: int = 6) -> None:
+        self.use_dims = list(use_dims)
+        self.bin_dims = bin_dims
+
+    def transform(self, results: dict) -> dict:
+        if results.get('points') is not None:
+            pts = np.asarray(results['points'], dtype=np.float32)
+            source = results.get('pts_path', 'in-memory points')
+        else:
+            source = results['pts_path']
+            if source.endswith('.bin') and self.bin_dims != 6:
+                pts = np.fromfile(source, np.float32).reshape(
+                    -1, self.bin_dims)
+            else:
+                pts = read_points(source)
+        if pts.ndim != 2 or pts.shape[1] <= max(self.use_dims):
+            raise UnreadableSampleError(
+                f'{source}: expected (N, >{max(self.use_dims)}) points, got '
+                f'{tuple(pts.shape)}')
+        pts = pts[:, self.use_dims]
+        if not np.isfinite(pts).all():
+            bad = int((~np.isfinite(pts)).any(axis=1).sum())
+            raise UnreadableSampleError(
+                f'{source}: {bad} of {len(pts)} points are NaN or inf')
+        results['points'] = np.ascontiguousarray(pts)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(use_dims={self.use_dims})'
+
+
+@TRANSFORMS.register_module()
+class LoadTripletImage(BaseTransform):
+    """Load one rendered view of the object.
+
+    Required keys: ``img_paths`` (list of view files). Added keys: ``img``
+    (uint8 (H, W, 3) RGB), ``img_path``, ``view_idx``.
+
+    Args:
+        view (str | int): ``'random'`` samples a view on every call (the
+            original fixed one view per object once; sampling per iteration
+            uses all renders), an int always takes that view.
+    """
+
+    def __init__(self, view='random') -> None:
+        if view != 'random' and not isinstance(view, int):
+            raise ValueError(f"view must be 'random' or an int, got {view!r}")
+        self.view = view
+
+    def transform(self, results: dict) -> dict:
+        paths = results['img_paths']
+        if self.view == 'random':
+            idx = int(np.random.randint(len(paths)))
+        else:
+            if not -len(paths) <= self.view < len(paths):
+                raise ValueError(f'view {self.view} requested but the object '
+                                 f'has {len(paths)} views')
+            idx = self.view
+        path = paths[idx]
+        try:
+            with open(path, 'rb') as f:
+                img = mmcv.imfrombytes(f.read(), flag='color',
+                                       channel_order='rgb', backend='pillow')
+        except FileNotFoundError:
+            raise UnreadableSampleError(f'{path}: rendered view is missing')
+        except Exception as err:
+            raise UnreadableSampleError(
+                f'{path}: cannot decode image ({type(err).__name__}: {err})')
+        if img is None or img.ndim != 3 or img.shape[2] != 3:
+            raise UnreadableSampleError(
+                f'{path}: expected an RGB image, got '
+                f'{None if img is None else img.shape}')
+        results['img'] = img
+        results['img_path'] = path
+        results['view_idx'] = idx
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(view={self.view!r})'
+
+
+@TRANSFORMS.register_module()
+class ResizeImage(BaseTransform):
+    """Resize ``results['img']`` to a square ``size`` (bicubic, as CLIP).
+
+    Renders are square; other images are resized on the short side and
+    centre-cropped, like CLIP's own preprocessing.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = int(size)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        if (h, w) != (self.size, self.size):
+            scale = self.size / min(h, w)
+            nh, nw = max(self.size, round(h * scale)), max(self.size,
+                                                           round(w * scale))
+            img = mmcv.imresize(img, (nw, nh), interpolation='bicubic',
+                                backend='pillow')
+            top, left = (nh - self.size) // 2, (nw - self.size) // 2
+            img = img[top:top + self.size, left:left + self.size]
+        results['img'] = np.ascontiguousarray(img)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(size={self.size})'
+

@@ -1,0 +1,215 @@
+"""Point-cloud transforms of the CG3D recipe (numpy, (N, C) xyz-first)."""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmdet3d.registry import TRANSFORMS
+
+from .loading import UnreadableSampleError
+
+_AXES = {'x': 0, 'y': 1, 'z': 2}
+
+
+def _source(results: dict) -> str:
+    return results.get('pts_path') or f"sample {results.get('sample_idx')}"
+
+
+def _rotation_about(axis: int, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    i, j = [a for a in range(3) if a != axis]
+    rot = np.eye(3, dtype=np.float32)
+    rot[i, i], rot[i, j], rot[j, i], rot[j, j] = c, -s, s, c
+    return rot
+
+
+@TRANSFORMS.register_module()
+class NormalizePoints(BaseTransform):
+    """Centre on the centroid and scale into the unit sphere (CG3D's norm).
+
+    Only xyz is changed; extra columns (normals, colours) are kept.
+    """
+
+    def transform(self, results: dict) -> dict:
+        pts = results['points'].copy()
+        xyz = pts[:, :3]
+        xyz -= xyz.mean(axis=0)
+        radius = np.sqrt((xyz**2).sum(axis=1)).max()
+        if radius <= 0:
+            raise UnreadableSampleError(
+                f'{_source(results)}: all points coincide, cannot normalise')
+        xyz /= radius
+        results['points'] = pts
+        return results
+
+
+@TRANSFORMS.register_module()
+class SamplePoints(BaseTransform):
+    """Sample exactly ``num_points`` points.
+
+    Args:
+        num_points (int): Points to keep.
+        method (str): ``'random'`` (a random subset, fresh every call: the
+            training choice), ``'fps'`` (farthest point sampling from the
+            first point: deterministic, the evaluation choice) or
+            ``'first'``.
+        allow_fewer (bool): Pad clouds with fewer points by repeating
+            randomly chosen points instead of raising. Defaults to False:
+            a checkpoint is specific to the point count it was trained with,
+            so a short cloud is reported rather than silently padded.
+    """
+
+    def __init__(self, num_points: int, method: str = 'random',
+                 allow_fewer: bool = False) -> None:
+        if method not in ('random', 'fps', 'first'):
+            raise ValueError(f"method must be 'random', 'fps' or 'first', "
+                             f'got {method!r}')
+        self.num_points = int(num_points)
+        self.method = method
+        self.allow_fewer = allow_fewer
+
+    def transform(self, results: dict) -> dict:
+        pts = results['points']
+        n = len(pts)
+        if n < self.num_points:
+            if not self.allow_fewer:
+                raise UnreadableSampleError(
+                    f'{_source(results)}: has {n} points, fewer than the '
+                    f'{self.num_points} requested')
+            extra = np.random.randint(n, size=self.num_points - n)
+            pts = np.concatenate([pts, pts[extra]], axis=0)
+        elif self.method == 'random':
+            pts = pts[np.random.permutation(n)[:self.num_points]]
+        elif self.method == 'first':
+            pts = pts[:self.num_points]
+        elif n > self.num_points:
+            from cg3d_mm.models.ops import furthest_point_sample
+            idx = furthest_point_sample(
+                torch.from_numpy(pts[None, :, :3]), self.num_points)[0]
+            pts = pts[idx.numpy()]
+        results['points'] = np.ascontiguousarray(pts)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(num_points={self.num_points}, '
+                f'method={self.method!r})')
+
+
+@TRANSFORMS.register_module()
+class RandomRotatePoints(BaseTransform):
+    """Rotate about the up axis: a quarter turn and/or a uniform angle.
+
+    Args:
+        up_axis (str): 'x', 'y' or 'z' (ShapeNet / ModelNet renders: 'y').
+        quarter_turns (bool): Rotate by a random multiple of 90 degrees.
+        angle_range (tuple[float]): Uniform angle range in radians; None
+            for no continuous rotation.
+        prob (float): Probability of applying each of the two rotations.
+    """
+
+    def __init__(self, up_axis: str = 'y', quarter_turns: bool = False,
+                 angle_range: Optional[Tuple[float, float]] = (-np.pi, np.pi),
+                 prob: float = 1.0) -> None:
+        self.axis = _AXES[up_axis]
+        self.quarter_turns = quarter_turns
+        self.angle_range = angle_range
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        angle = 0.0
+        if self.quarter_turns and np.random.rand() < self.prob:
+            angle += np.random.randint(4) * np.pi / 2
+        if self.angle_range is not None and np.random.rand() < self.prob:
+            angle += np.random.uniform(*self.angle_range)
+        if angle != 0.0:
+            results['points'] = _rotate(results['points'],
+                                        _rotation_about(self.axis, angle))
+        return results
+
+
+def _rotate(pts: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    pts = pts.copy()
+    pts[:, :3] = pts[:, :3] @ rot.T
+    if pts.shape[1] >= 6:  # normals rotate with the points
+        pts[:, 3:6] = pts[:, 3:6] @ rot.T
+    return pts
+
+
+@TRANSFORMS.register_module()
+class PerturbRotation(BaseTransform):
+    """Small random rotation about all axes (sigma 0.06, clip 0.18 rad)."""
+
+    def __init__(self, sigma: float = 0.06, clip: float = 0.18,
+                 prob: float = 1.0) -> None:
+        self.sigma, self.clip, self.prob = sigma, clip, prob
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() < self.prob:
+            angles = np.clip(self.sigma * np.random.randn(3), -self.clip,
+                             self.clip)
+            rot = (_rotation_about(2, angles[2]) @ _rotation_about(
+                1, angles[1]) @ _rotation_about(0, angles[0]))
+            results['points'] = _rotate(results['points'], rot)
+        return results
+
+
+@TRANSFORMS.register_module()
+class JitterPoints(BaseTransform):
+    """Gaussian xyz noise, clipped (sigma 0.01, clip 0.05)."""
+
+    def __init__(self, sigma: float = 0.01, clip: float = 0.05,
+                 prob: float = 1.0) -> None:
+        self.sigma, self.clip, self.prob = sigma, clip, prob
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() < self.prob:
+            pts = results['points'].copy()
+            noise = np.clip(self.sigma * np.random.randn(len(pts), 3),
+                            -self.clip, self.clip)
+            pts[:, :3] += noise.astype(np.float32)
+            results['points'] = pts
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomDropPoints(BaseTransform):
+    """Drop up to ``max_ratio`` of the points, keeping N fixed.
+
+    Dropped points are replaced by copies of the first point, so the cloud
+    keeps its size (a batch needs equal N).
+    """
+
+    def __init__(self, max_ratio: float = 0.1, prob: float = 1.0) -> None:
+        if not 0 <= max_ratio < 1:
+            raise ValueError(f'max_ratio must be in [0, 1), got {max_ratio}')
+        self.max_ratio, self.prob = max_ratio, prob
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() < self.prob:
+            pts = results['points'].copy()
+            ratio = np.random.rand() * self.max_ratio
+            drop = np.random.rand(len(pts)) <= ratio
+            pts[drop] = pts[0]
+            results['points'] = pts
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomScaleTranslate(BaseTransform):
+    """Per-axis scale U(2/3, 3/2) and translation U(-0.2, 0.2) of xyz."""
+
+    def __init__(self, scale_range: Sequence[float] = (2 / 3, 3 / 2),
+                 translate_range: Sequence[float] = (-0.2, 0.2),
+                 prob: float = 1.0) -> None:
+        self.scale_range = tuple(scale_range)
+        self.translate_range = tuple(translate_range)
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() < self.prob:
+            pts = results['points'].copy()
+            scale = np.random.uniform(*self.scale_range, size=3)
+            shift = np.random.uniform(*self.translate_range, size=3)
+            pts[:, :3] = pts[:, :3] * scale + shift
+            results['points'] = pts.astype(np.float32, copy=False)
+        return results

@@ -1,0 +1,110 @@
+from typing import Dict, Optional, Sequence
+
+import torch.nn as nn
+from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.model import is_model_wrapper
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+
+# Which submodules each of CG3D's optimizers owns.
+DEFAULT_PARTS = dict(
+    point_encoder=('backbone', 'neck', 'head'),
+    visual_prompt=('img_backbone', ))
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class CG3DOptimWrapperConstructor:
+    """Build one optimizer wrapper per part of the model.
+
+    ``optim_wrapper`` holds one wrapper config per name (each with its own
+    optimizer, ``clip_grad``, ``paramwise_cfg``, AMP type); the result is an
+    ``OptimWrapperDict`` whose names ``AlternatingOptimizerHook`` schedules
+    and ``param_scheduler=dict(name=[...])`` schedules separately. Only
+    trainable parameters are handed to the optimizers (the frozen CLIP
+    weights are not), and a trainable parameter that no optimizer owns is an
+    error rather than a silently frozen weight.
+
+    Example:
+        >>> optim_wrapper = dict(
+        ...     constructor='CG3DOptimWrapperConstructor',
+        ...     point_encoder=dict(optimizer=dict(type='AdamW', lr=1e-4)),
+        ...     visual_prompt=dict(optimizer=dict(type='SGD', lr=0.01)),
+        ...     parts=dict(point_encoder=('backbone', 'neck', 'head'),
+        ...                visual_prompt=('img_backbone', )))
+
+    Args:
+        optim_wrapper_cfg (dict): Wrapper configs by name, plus optional
+            ``parts`` (name -> submodule names, default
+            :data:`DEFAULT_PARTS`).
+        paramwise_cfg (dict, optional): Unused; give ``paramwise_cfg`` in
+            each wrapper config.
+    """
+
+    def __init__(self, optim_wrapper_cfg: dict,
+                 paramwise_cfg: Optional[dict] = None) -> None:
+        if paramwise_cfg:
+            raise ValueError('CG3DOptimWrapperConstructor: put paramwise_cfg '
+                             'inside each optimizer wrapper config')
+        cfg = dict(optim_wrapper_cfg)
+        self.parts: Dict[str, Sequence[str]] = dict(
+            cfg.pop('parts', DEFAULT_PARTS))
+        missing = set(self.parts) - set(cfg)
+        if missing:
+            raise ValueError(f'optim_wrapper has no config for {sorted(missing)}'
+                             f' (expected one per part: {sorted(self.parts)})')
+        extra = set(cfg) - set(self.parts)
+        if extra:
+            raise ValueError(f'optim_wrapper configs {sorted(extra)} own no '
+                             f'model part; add them to parts=')
+        self.wrapper_cfgs = cfg
+
+    def __call__(self, model: nn.Module) -> OptimWrapperDict:
+        if is_model_wrapper(model):
+            model = model.module
+        wrappers, owned = {}, set()
+        for name, module_names in self.parts.items():
+            sub = _Part()
+            for module_name in module_names:
+                module = getattr(model, module_name, None)
+                if module is None:
+                    continue  # e.g. no neck
+                if not isinstance(module, nn.Module):
+                    raise TypeError(f'{module_name} is not a module')
+                sub.add_module(module_name, module)
+            trainable = [p for p in sub.parameters() if p.requires_grad]
+            if not trainable:
+                raise ValueError(
+                    f'optimizer {name!r} owns {list(module_names)} but they '
+                    'have no trainable parameters')
+            cfg = dict(self.wrapper_cfgs[name])
+            paramwise = cfg.pop('paramwise_cfg', None)
+            wrappers[name] = _TrainableOnly(cfg, paramwise)(sub)
+            owned.update(id(p) for p in trainable)
+        orphans = [n for n, p in model.named_parameters()
+                   if p.requires_grad and id(p) not in owned]
+        if orphans:
+            raise ValueError(f'trainable parameters owned by no optimizer: '
+                             f'{orphans[:5]}{" ..." if len(orphans) > 5 else ""}'
+                             f' (parts={self.parts})')
+        return OptimWrapperDict(**wrappers)
+
+
+class _Part(nn.Module):
+    """Container of one optimizer's submodules; yields trainable params."""
+
+    def parameters(self, recurse: bool = True):
+        return (p for p in super().parameters(recurse) if p.requires_grad)
+
+
+class _TrainableOnly(DefaultOptimWrapperConstructor):
+    """mmengine's constructor; frozen parameters stay out of the optimizer.
+
+    Without ``paramwise_cfg`` mmengine takes ``module.parameters()`` (see
+    :class:`_Part`); with it, the groups it builds are filtered here.
+    """
+
+    def add_params(self, params, module, prefix='', is_dcn_module=None):
+        before = len(params)
+        super().add_params(params, module, prefix, is_dcn_module)
+        if not prefix:  # the outermost call: filter once
+            params[before:] = [g for g in params[before:]
+                               if g['params'][0].requires_grad]

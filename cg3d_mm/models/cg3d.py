@@ -1,0 +1,368 @@
+"""CG3D: a point encoder aligned with frozen CLIP towers (Hegde et al.)."""
+import logging
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmdet3d.registry import MODELS
+from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.logging import MessageHub, print_log
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import Tensor
+
+from cg3d_mm.datasets.transforms.captions import (ZEROSHOT_TEMPLATES,
+                                                  check_templates)
+from cg3d_mm.structures import PointDataSample
+
+POINT_ENCODER = 'point_encoder'
+VISUAL_PROMPT = 'visual_prompt'
+JOINT = 'joint'
+TRAIN_MODES = ('alternate', 'reference')
+
+
+def _unwrap(module):
+    """The module inside a DDP wrapper (MMSeparateDDP wraps submodules)."""
+    return module.module if is_model_wrapper(module) else module
+
+
+@MODELS.register_module()
+class CG3D(BaseModel):
+    """CG3D pretraining and its zero-shot / retrieval inference.
+
+    Three encoders share one embedding space: a trainable point encoder
+    (``backbone`` [+ ``neck``] + ``head.proj``), CLIP's image tower with
+    learnable deep visual prompts (``img_backbone``, everything else
+    frozen) and CLIP's frozen text tower (``text_encoder``, cached).
+
+    Training alternates two optimizers of an ``OptimWrapperDict``
+    (``point_encoder``: AdamW on the point side; ``visual_prompt``: SGD on the
+    prompts). The phase of each iteration is set by
+    ``AlternatingOptimizerHook`` through :attr:`train_phase`:
+
+    - ``point_encoder`` step: loss = NCE(point, text) + NCE(point, image);
+      the image features are targets, computed without an autograd graph.
+    - ``visual_prompt`` step: loss = NCE(image, text); the point encoder
+      does not run.
+    - ``joint``: both losses and both optimizers every iteration.
+
+    ``train_cfg=dict(mode='reference')`` instead reproduces the original
+    implementation's per-iteration work (text tower run every step, all
+    encoders with graphs, both losses every step, the phase's optimizer
+    stepping); it exists to measure the difference (tools/benchmark.py).
+
+    Args:
+        backbone (dict): Point backbone, e.g. ``PointMLP``; ``(B, N, C)``
+            points in, a dict with ``global_feat`` (or pooled by ``neck``).
+        img_backbone (dict): ``PromptedCLIPViT`` config.
+        text_encoder (dict): ``CLIPTextEncoder`` config.
+        head (dict): ``CG3DHead`` config.
+        neck (dict, optional): Pooling neck for backbones without a global
+            feature (e.g. mmdet3d's ``PointNet2SASSG``).
+        train_cfg (dict, optional): ``mode`` ('alternate' | 'reference').
+        test_cfg (dict, optional): ``templates`` for zero-shot prototypes
+            (default: CG3D's single "This is a {}." prompt).
+        save_frozen_clip (bool): Keep the frozen CLIP weights in checkpoints.
+            Defaults to False: they are rebuilt from the CLIP config (model
+            name + pretrained tag or checkpoint file), and checkpoints stay
+            the size of the point encoder plus prompts.
+        data_preprocessor (dict, optional): Defaults to
+            ``CG3DDataPreprocessor``; mean, std and image size are taken
+            from the CLIP image tower.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 img_backbone: ConfigType,
+                 text_encoder: ConfigType,
+                 head: ConfigType,
+                 neck: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 save_frozen_clip: bool = False,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='CG3DDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            # mmdet3d's registry, whatever the current default scope
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.img_backbone = MODELS.build(img_backbone)
+        self.text_encoder = MODELS.build(text_encoder)
+        self.head = MODELS.build(head)
+        if self.img_backbone.out_channels != self.text_encoder.embed_dim:
+            raise ValueError(
+                f'image tower embeds to {self.img_backbone.out_channels} but '
+                f'the text tower to {self.text_encoder.embed_dim}: use one '
+                'CLIP for both')
+        if self.head.proj.out_features != self.text_encoder.embed_dim:
+            raise ValueError(
+                f'CG3DHead.embed_dim={self.head.proj.out_features} must equal '
+                f'the CLIP embedding size {self.text_encoder.embed_dim}')
+        self.head.set_logit_scale(float(self.text_encoder.logit_scale))
+        self.data_preprocessor.set_image_stats(
+            self.img_backbone.mean, self.img_backbone.std,
+            self.img_backbone.image_size[0])
+
+        self.train_cfg = dict(train_cfg or {})
+        self.train_cfg.setdefault('mode', 'alternate')
+        if self.train_cfg['mode'] not in TRAIN_MODES:
+            raise ValueError(f"train_cfg.mode must be one of {TRAIN_MODES}, "
+                             f"got {self.train_cfg['mode']!r}")
+        self.test_cfg = dict(test_cfg or {})
+        self.templates = check_templates(
+            self.test_cfg.get('templates', ZEROSHOT_TEMPLATES),
+            'CG3D test_cfg.templates')
+        # Set every iteration by AlternatingOptimizerHook; 'joint' otherwise.
+        self.train_phase = JOINT
+        self.class_names: Optional[List[str]] = None
+        self.register_buffer('class_prototypes', None, persistent=False)
+        self.save_frozen_clip = save_frozen_clip
+        self._register_state_dict_hook(_drop_frozen_clip)
+        self.register_load_state_dict_post_hook(_ignore_missing_frozen_clip)
+
+    # ------------------------------------------------------------------
+    # encoders
+    def _point_feats(self, points: Tensor) -> Tensor:
+        feats = self.backbone(points)
+        if self.neck is not None:
+            return self.neck(feats)
+        if isinstance(feats, dict):
+            return feats['global_feat']
+        return feats
+
+    def encode_points(self, points: Tensor) -> Tensor:
+        """(B, N, C) points -> (B, D) L2-normalised embeddings."""
+        return self.head(self._point_feats(points))
+
+    def encode_images(self, imgs: Tensor) -> Tensor:
+        """(B, 3, H, W) normalised views -> (B, D) L2-normalised embeddings."""
+        return F.normalize(self.img_backbone(imgs), dim=-1)
+
+    def encode_texts(self, texts: Sequence[str]) -> Tensor:
+        """Captions -> (T, D) L2-normalised embeddings (cached)."""
+        return self.text_encoder.encode(list(texts))
+
+    # ------------------------------------------------------------------
+    # training
+    def loss_point_step(self, inputs: dict,
+                        captions: Sequence[str]) -> Dict[str, Tensor]:
+        """Losses of a point-encoder step (image targets without graph)."""
+        text = self.encode_texts(captions)
+        image = None
+        if 'imgs' in inputs:
+            with torch.no_grad():
+                image = self.encode_images(inputs['imgs'])
+        points = self.encode_points(inputs['points'])
+        return _unwrap(self.head).loss_point(points, text, image)
+
+    def loss_prompt_step(self, inputs: dict,
+                         captions: Sequence[str]) -> Dict[str, Tensor]:
+        """Losses of a visual-prompt step (the point encoder does not run)."""
+        text = self.encode_texts(captions)
+        image = self.encode_images(inputs['imgs'])
+        return _unwrap(self.head).loss_prompt(image, text)
+
+    def loss_joint(self, inputs: dict, captions: Sequence[str]
+                   ) -> Dict[str, Tensor]:
+        """Both steps' losses from one image forward (for ``joint``)."""
+        head = _unwrap(self.head)
+        text = self.encode_texts(captions)
+        image = self.encode_images(inputs['imgs'])
+        points = self.encode_points(inputs['points'])
+        losses = head.loss_point(points, text, image.detach())
+        losses.update(head.loss_prompt(image, text))
+        return losses
+
+    def loss_reference(self, inputs: dict, captions: Sequence[str]
+                       ) -> Dict[str, Tensor]:
+        """The original per-iteration work: nothing cached or skipped."""
+        head = _unwrap(self.head)
+        with torch.enable_grad():
+            text = self.text_encoder.encode_uncached(list(captions))
+        image = self.encode_images(inputs['imgs'])
+        points = self.encode_points(inputs['points'])
+        losses = head.loss_point(points, text, image)
+        losses.update(head.loss_prompt(image, text))
+        return losses
+
+    def loss(self, inputs: dict,
+             data_samples: List[PointDataSample]) -> Dict[str, Tensor]:
+        """All loss terms (``forward(mode='loss')``)."""
+        return self.loss_joint(inputs, _captions(data_samples))
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: Union[OptimWrapperDict, OptimWrapper]
+                   ) -> Dict[str, Tensor]:
+        phase = self.train_phase
+        if not isinstance(optim_wrapper, OptimWrapperDict):
+            raise TypeError(
+                'CG3D trains with two optimizers: build optim_wrapper with '
+                "constructor='CG3DOptimWrapperConstructor' (an "
+                f'OptimWrapperDict), got {type(optim_wrapper).__name__}')
+        data = self.data_preprocessor(data, True)
+        inputs, samples = data['inputs'], data['data_samples']
+        captions = _captions(samples)
+        reference = self.train_cfg['mode'] == 'reference'
+
+        if phase == JOINT or (reference and phase not in (POINT_ENCODER,
+                                                          VISUAL_PROMPT)):
+            wrappers = [optim_wrapper[POINT_ENCODER],
+                        optim_wrapper[VISUAL_PROMPT]]
+            with wrappers[0].optim_context(self):
+                losses = (self.loss_reference if reference else
+                          self.loss_joint)(inputs, captions)
+            log_vars = self._update(losses, wrappers)
+        elif phase in (POINT_ENCODER, VISUAL_PROMPT):
+            wrapper = optim_wrapper[phase]
+            with wrapper.optim_context(self):
+                if reference:
+                    losses = self.loss_reference(inputs, captions)
+                    # the original stepped one optimizer on its own loss
+                    keep = ('loss_point_text', 'loss_point_image') \
+                        if phase == POINT_ENCODER else ('loss_image_text', )
+                    losses = {k: v for k, v in losses.items() if k in keep}
+                elif phase == POINT_ENCODER:
+                    losses = self.loss_point_step(inputs, captions)
+                else:
+                    losses = self.loss_prompt_step(inputs, captions)
+            log_vars = self._update(losses, [wrapper])
+        else:
+            raise ValueError(f'unknown train_phase {phase!r}')
+        return log_vars
+
+    def _update(self, losses: Dict[str, Tensor],
+                wrappers: List[OptimWrapper]) -> Dict[str, Tensor]:
+        _check_finite(losses)
+        if len(wrappers) == 1:
+            loss, log_vars = self.parse_losses(losses)
+            wrappers[0].update_params(loss)
+            return log_vars
+        # joint: one backward over the sum, then each optimizer steps its
+        # own (disjoint) parameters
+        loss, log_vars = self.parse_losses(losses)
+        wrappers[0].backward(loss)
+        for wrapper in wrappers:
+            if wrapper.should_update():
+                wrapper.step()
+                wrapper.zero_grad()
+        return log_vars
+
+    # ------------------------------------------------------------------
+    # inference
+    def set_class_names(self, class_names: Sequence[str],
+                        templates: Optional[Sequence[str]] = None) -> None:
+        """Zero-shot classes: prototypes are computed once, here.
+
+        Args:
+            class_names (list[str]): K class names (``night_stand`` is read
+                as "night stand").
+            templates (list[str], optional): Prompt templates, ensembled
+                (mean of L2-normalised embeddings, renormalised). Defaults
+                to ``test_cfg.templates``.
+        """
+        if not class_names:
+            raise ValueError('set_class_names: empty class list')
+        templates = check_templates(templates or self.templates,
+                                    'zero-shot templates')
+        self.class_names = list(class_names)
+        self.class_prototypes = self.text_encoder.class_prototypes(
+            self.class_names, templates)
+        print_log(f'zero-shot: {len(class_names)} class prototypes from '
+                  f'{len(templates)} template(s)', logger='current',
+                  level=logging.DEBUG)
+
+    def predict(self, inputs: dict,
+                data_samples: Optional[List[PointDataSample]] = None
+                ) -> List[PointDataSample]:
+        """Zero-shot classification (when classes are set) + embeddings."""
+        point_embeds = self.encode_points(inputs['points'])
+        image_embeds = (self.encode_images(inputs['imgs'])
+                        if 'imgs' in inputs else None)
+        if data_samples is None:
+            data_samples = [PointDataSample() for _ in range(len(
+                point_embeds))]
+        scores = None
+        if self.class_prototypes is not None:
+            logits = _unwrap(self.head).logit_scale * (
+                point_embeds @ self.class_prototypes.t())
+            scores = logits.float().softmax(dim=-1)
+        for i, sample in enumerate(data_samples):
+            sample.point_embed = point_embeds[i]
+            if image_embeds is not None:
+                sample.image_embed = image_embeds[i]
+            if scores is not None:
+                sample.pred_score = scores[i]
+                sample.pred_label = scores[i].argmax().view(1)
+        return data_samples
+
+    def extract_feat(self, inputs: dict) -> Dict[str, Tensor]:
+        """L2-normalised embeddings of the points and/or views in inputs."""
+        out = {}
+        if 'points' in inputs:
+            out['points'] = self.encode_points(inputs['points'])
+        if 'imgs' in inputs:
+            out['imgs'] = self.encode_images(inputs['imgs'])
+        return out
+
+    def forward(self, inputs: dict,
+                data_samples: Optional[List[PointDataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        raise ValueError(f'Invalid mode {mode!r}: expected loss, predict '
+                         'or tensor')
+
+
+def _captions(data_samples) -> List[str]:
+    captions = [s.get('caption') for s in data_samples]
+    if any(c is None for c in captions):
+        raise ValueError('training samples need a caption (add SampleCaption '
+                         'to the pipeline and caption to PackCG3DInputs)')
+    return captions
+
+
+def _check_finite(losses: Dict[str, Tensor]) -> None:
+    """Stop before a NaN/inf loss reaches the weights (and a checkpoint)."""
+    for name, value in losses.items():
+        if not torch.isfinite(value).all():
+            hub = MessageHub.get_current_instance()
+            raise FloatingPointError(
+                f'iteration {hub.get_info("iter")}: loss term {name} is '
+                f'{value.detach().float().cpu().tolist()}; stopping before '
+                'the weights are updated (check the learning rates and the '
+                'input data; resume from the last checkpoint)')
+
+
+def _frozen_clip_keys(model: CG3D, prefix: str = '') -> set:
+    keys = set()
+    for name, module in (('img_backbone', model.img_backbone),
+                         ('text_encoder', model.text_encoder)):
+        module = _unwrap(module)
+        for key, param in module.named_parameters():
+            if not param.requires_grad:
+                keys.add(f'{prefix}{name}.{key}')
+    return keys
+
+
+def _drop_frozen_clip(module: CG3D, state_dict: dict, prefix: str,
+                      local_metadata) -> None:
+    if module.save_frozen_clip:
+        return
+    for key in _frozen_clip_keys(module, prefix):
+        state_dict.pop(key, None)
+
+
+def _ignore_missing_frozen_clip(module: CG3D, incompatible_keys) -> None:
+    # The frozen CLIP weights come from the CLIP config, not the checkpoint.
+    frozen = _frozen_clip_keys(module)
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing if k not in frozen]

@@ -1,0 +1,3 @@
+from .point_data_sample import PointDataSample
+
+__all__ = ['PointDataSample']
