@@ -1,0 +1,203 @@
+"""PromptedCLIPViT: plain-CLIP equivalence, prompt semantics, freezing."""
+import math
+
+import open_clip
+import pytest
+import torch
+from open_clip.transformer import VisionTransformer
+
+from cg3d_mm.models.backbones.prompted_clip_vit import (PromptedCLIPViT,
+                                                       vpt_init_range)
+from cg3d_mm.models.clip import build_clip
+
+
+@pytest.fixture(scope='module')
+def vitb16():
+    torch.manual_seed(0)
+    return build_clip('ViT-B-16', shared=False)
+
+
+@pytest.fixture(scope='module')
+def tiny():
+    torch.manual_seed(0)
+    return build_clip('cg3d-tiny-vit', shared=False)
+
+
+def _images(bundle, batch, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, 3, *bundle.image_size, generator=g)
+
+
+def test_no_prompts_equals_open_clip_vitb16(vitb16):
+    model = PromptedCLIPViT(visual=vitb16.model.visual, num_prompts=0)
+    x = _images(vitb16, 2)
+    with torch.no_grad():
+        ours = model(x)
+        ref = vitb16.model.encode_image(x)
+    assert ours.shape == (2, 512)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-5)
+
+
+def test_vitb16_deep_prompt_shapes_and_init(vitb16):
+    model = PromptedCLIPViT(visual=vitb16.model.visual)  # 5 deep prompts
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable == ['prompts']
+    assert model.prompts.numel() == 12 * 5 * 768
+    v = vpt_init_range(16, 768)
+    assert v == pytest.approx(math.sqrt(6 / (3 * 16 + 768)))
+    assert v == pytest.approx(0.0857, abs=1e-4)
+    # uniform(-v, v): inside the range and filling it
+    assert model.prompts.abs().max() <= v
+    assert model.prompts.abs().max() > 0.99 * v
+    assert abs(model.prompts.mean().item()) < 0.01
+    assert (model.out_channels, model.embed_dim) == (512, 512)
+    assert model.image_size == (224, 224)
+    assert len(model.mean) == len(model.std) == 3
+
+
+def test_no_prompts_equals_open_clip_tiny(tiny):
+    model = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=0)
+    assert model.prompts is None
+    x = _images(tiny, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model(x), tiny.model.encode_image(x), rtol=0, atol=1e-5)
+
+
+def test_prompts_change_output(tiny):
+    plain = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=0)
+    prompted = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=5)
+    x = _images(tiny, 2)
+    with torch.no_grad():
+        a, b = plain(x), prompted(x)
+    assert a.shape == b.shape
+    assert (a - b).abs().max() > 1e-3
+
+
+def test_deep_prompts_replace_previous_prompt_outputs(tiny):
+    """Every block sees [CLS, its own prompts, patches]; the patch and CLS
+    tokens are the previous block's outputs, its prompt outputs dropped."""
+    model = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=3)
+    blocks = tiny.model.visual.transformer.resblocks
+    inputs, outputs = [], []
+
+    def record(module, args, out):
+        inputs.append(args[0])
+        outputs.append(out)
+
+    hooks = [b.register_forward_hook(record) for b in blocks]
+    try:
+        with torch.no_grad():
+            model(_images(tiny, 2))
+    finally:
+        for h in hooks:
+            h.remove()
+    grid = tiny.model.visual.grid_size
+    num_patches = grid[0] * grid[1]
+    assert len(inputs) == len(blocks)
+    for i, x in enumerate(inputs):
+        assert x.shape == (2, 1 + 3 + num_patches, model.width)
+        torch.testing.assert_close(
+            x[:, 1:4], model.prompts[i].expand(2, -1, -1), rtol=0, atol=0)
+        if i > 0:
+            prev = outputs[i - 1]
+            torch.testing.assert_close(x[:, :1], prev[:, :1], rtol=0, atol=0)
+            torch.testing.assert_close(x[:, 4:], prev[:, 4:], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('pool_type', ['tok', 'avg'])
+def test_shallow_prompts_match_hand_computation(pool_type):
+    """Shallow prompts == open_clip's own transformer run on the sequence
+    [CLS, prompts, patches] built after _embeds (prompts get no position)."""
+    torch.manual_seed(0)
+    visual = VisionTransformer(
+        image_size=32, patch_size=8, width=64, layers=3, heads=4,
+        mlp_ratio=2.0, output_dim=48, pool_type=pool_type).eval()
+    model = PromptedCLIPViT(visual=visual, num_prompts=2, deep=False)
+    assert model.prompts.shape == (1, 2, 64)
+    x = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        ours = model(x)
+        seq = visual._embeds(x)
+        seq = torch.cat(
+            [seq[:, :1], model.prompts[0].expand(3, -1, -1), seq[:, 1:]], 1)
+        seq = visual.ln_post(visual.transformer(seq))
+        pooled = seq[:, 0] if pool_type == 'tok' else seq[:, 3:].mean(1)
+        ref = pooled @ visual.proj
+        # and with no prompts it is open_clip's forward (avg pooling too)
+        plain = PromptedCLIPViT(visual=visual, num_prompts=0)(x)
+        torch.testing.assert_close(plain, visual(x), rtol=0, atol=1e-5)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-5)
+
+
+def test_prompts_have_no_position(tiny):
+    """Without positions, permuting every layer's prompts leaves CLS alone."""
+    model = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=4)
+    x = _images(tiny, 2)
+    with torch.no_grad():
+        a = model(x)
+        model.prompts.copy_(model.prompts[:, [2, 0, 3, 1]])
+        b = model(x)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_only_prompts_train(tiny):
+    model = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=5)
+    model.train()
+    assert model.training
+    assert not any(m.training for m in model.visual.modules())
+    frozen = {k: v.clone() for k, v in model.visual.state_dict().items()}
+    before = model.prompts.detach().clone()
+    opt = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.1,
+        momentum=0.9, weight_decay=1e-4)
+    target = torch.randn(2, model.out_channels)
+    loss = (model(_images(tiny, 2)) - target).pow(2).mean()
+    loss.backward()
+    assert all(p.grad is None for p in model.visual.parameters())
+    # every layer's prompts influence the output
+    assert (model.prompts.grad.abs().sum(dim=(1, 2)) > 0).all()
+    opt.step()
+    assert not torch.equal(model.prompts.detach(), before)
+    for k, v in model.visual.state_dict().items():
+        assert torch.equal(v, frozen[k]), k
+
+
+def test_gradient_checkpointing_is_exact(tiny):
+    torch.manual_seed(3)
+    plain = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=5)
+    cp = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=5, with_cp=True)
+    cp.load_state_dict(plain.state_dict())
+    x = _images(tiny, 2)
+    out_plain, out_cp = plain(x), cp(x)
+    torch.testing.assert_close(out_cp, out_plain, rtol=0, atol=1e-6)
+    out_plain.square().sum().backward()
+    out_cp.square().sum().backward()
+    torch.testing.assert_close(
+        cp.prompts.grad, plain.prompts.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_built_from_config_through_registry(tiny):
+    from mmdet3d.registry import MODELS
+    model = MODELS.build(dict(
+        type='PromptedCLIPViT', clip=dict(model_name='cg3d-tiny-vit'),
+        num_prompts=2))
+    assert isinstance(model, PromptedCLIPViT)
+    assert model.prompts.shape == (6, 2, 192)
+    assert model.image_size == (64, 64)
+    assert model.mean == tuple(open_clip.OPENAI_DATASET_MEAN)
+    out = model(torch.randn(1, 3, 64, 64))
+    assert out.shape == (1, model.out_channels) == (1, 256)
+
+
+def test_unsupported_towers_fail_clearly():
+    pooler = VisionTransformer(
+        image_size=32, patch_size=8, width=64, layers=1, heads=4,
+        mlp_ratio=2.0, output_dim=32, attentional_pool=True,
+        attn_pooler_queries=4, attn_pooler_heads=4)
+    with pytest.raises(NotImplementedError, match='attentional pooler'):
+        PromptedCLIPViT(visual=pooler)
+    with pytest.raises(TypeError, match='VisionTransformer'):
+        PromptedCLIPViT(visual=torch.nn.Linear(3, 3))
+    with pytest.raises(ValueError, match='exactly one'):
+        PromptedCLIPViT()
