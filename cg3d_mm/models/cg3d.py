@@ -14,6 +14,7 @@ from torch import Tensor
 from cg3d_mm.datasets.transforms.captions import (ZEROSHOT_TEMPLATES,
                                                   check_templates)
 from cg3d_mm.structures import PointDataSample
+from .ops import mmcv_point_ops_cpu_fallback
 
 POINT_ENCODER = 'point_encoder'
 VISUAL_PROMPT = 'visual_prompt'
@@ -90,6 +91,9 @@ class CG3D(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
+        # cg3d_mm's own backbones dispatch their point ops per device
+        self._backbone_uses_mmcv_ops = not type(
+            self.backbone).__module__.startswith('cg3d_mm.')
         self.neck = MODELS.build(neck) if neck is not None else None
         self.img_backbone = MODELS.build(img_backbone)
         self.text_encoder = MODELS.build(text_encoder)
@@ -128,7 +132,12 @@ class CG3D(BaseModel):
     # ------------------------------------------------------------------
     # encoders
     def _point_feats(self, points: Tensor) -> Tensor:
-        feats = self.backbone(points)
+        if points.is_cuda or not self._backbone_uses_mmcv_ops:
+            feats = self.backbone(points)
+        else:
+            # mmdet3d's PointNet++ layers call mmcv's CUDA-only point ops
+            with mmcv_point_ops_cpu_fallback():
+                feats = self.backbone(points)
         if self.neck is not None:
             return self.neck(feats)
         if isinstance(feats, dict):

@@ -45,6 +45,7 @@ class CG3DOptimWrapperConstructor:
             raise ValueError('CG3DOptimWrapperConstructor: put paramwise_cfg '
                              'inside each optimizer wrapper config')
         cfg = dict(optim_wrapper_cfg)
+        cfg.pop('constructor', None)  # present when built outside a Runner
         self.parts: Dict[str, Sequence[str]] = dict(
             cfg.pop('parts', DEFAULT_PARTS))
         missing = set(self.parts) - set(cfg)

@@ -1,0 +1,2 @@
+
+from .global_pool import GlobalPoolNeck  # noqa: F401
