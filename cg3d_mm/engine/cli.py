@@ -70,6 +70,11 @@ def init_cpu_distributed(cfg: Config, launcher: str) -> None:
         return
     env_cfg = cfg.setdefault('env_cfg', ConfigDict())
     env_cfg.setdefault('dist_cfg', ConfigDict())['backend'] = 'gloo'
+    # the Runner passes device_ids=[LOCAL_RANK], which DDP rejects on CPU
+    wrapper = cfg.get('model_wrapper_cfg') or ConfigDict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
     if dist.is_available() and not dist.is_initialized():
         if launcher == 'pytorch':
             dist.init_process_group(backend='gloo')
