@@ -66,3 +66,23 @@ class SampleCaption(BaseTransform):
         results['caption'] = self.templates[idx].format(
             readable_class_name(results['class_name']))
         return results
+
+# A fixed prompt ensemble for zero-shot evaluation (prototype = mean of the
+# L2-normalised embeddings, renormalised; ULIP / OpenShape / Uni3D practice).
+# Written down before any evaluation and never tuned on a test split.
+ENSEMBLE_TEMPLATES = (
+    'This is a {}.',
+    'a point cloud of a {}.',
+    'a point cloud of the {}.',
+    'a 3D model of a {}.',
+    'a 3D scan of a {}.',
+    'a partial 3D scan of a {}.',
+    'a CAD model of a {}.',
+    'a rendering of a {}.',
+    'a photo of a {}.',
+    'a photo of the {}.',
+    'an object of the category {}.',
+    'there is a {} in the scene.',
+    'a {} in a 3D scene.',
+    'the shape of a {}.',
+)

@@ -1,0 +1,14 @@
+# Zero-shot ScanObjectNN PB_T50_RS on the built-in synthetic world (its
+# generated classes, in the real on-disk format) with the CPU-demo
+# PointTransformer CG3D:
+#   python tools/test.py THIS_CONFIG CKPT
+# Test split only: nothing is ever selected on it.
+_base_ = [
+    '../pointtransformer_synthetic.py',
+    './_base_/datasets/scanobjectnn_pb_t50_rs.py'
+]
+
+test_dataloader = dict(
+    dataset=dict(_base_.zeroshot_dataset, _delete_=True, data_root=None,
+                 synthetic=_base_.synthetic, pipeline=_base_.test_pipeline))
+test_evaluator = _base_.zeroshot_evaluator
