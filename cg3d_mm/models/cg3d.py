@@ -14,7 +14,7 @@ from torch import Tensor
 from cg3d_mm.datasets.transforms.captions import (ZEROSHOT_TEMPLATES,
                                                   check_templates)
 from cg3d_mm.structures import PointDataSample
-from .ops import mmcv_point_ops_cpu_fallback
+from .utils import global_point_feats, uses_mmcv_point_ops
 
 POINT_ENCODER = 'point_encoder'
 VISUAL_PROMPT = 'visual_prompt'
@@ -91,9 +91,7 @@ class CG3D(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        # cg3d_mm's own backbones dispatch their point ops per device
-        self._backbone_uses_mmcv_ops = not type(
-            self.backbone).__module__.startswith('cg3d_mm.')
+        self._mmcv_ops = uses_mmcv_point_ops(self.backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.img_backbone = MODELS.build(img_backbone)
         self.text_encoder = MODELS.build(text_encoder)
@@ -131,22 +129,10 @@ class CG3D(BaseModel):
 
     # ------------------------------------------------------------------
     # encoders
-    def _point_feats(self, points: Tensor) -> Tensor:
-        if points.is_cuda or not self._backbone_uses_mmcv_ops:
-            feats = self.backbone(points)
-        else:
-            # mmdet3d's PointNet++ layers call mmcv's CUDA-only point ops
-            with mmcv_point_ops_cpu_fallback():
-                feats = self.backbone(points)
-        if self.neck is not None:
-            return self.neck(feats)
-        if isinstance(feats, dict):
-            return feats['global_feat']
-        return feats
-
     def encode_points(self, points: Tensor) -> Tensor:
         """(B, N, C) points -> (B, D) L2-normalised embeddings."""
-        return self.head(self._point_feats(points))
+        return self.head(global_point_feats(self.backbone, self.neck, points,
+                                            self._mmcv_ops))
 
     def encode_images(self, imgs: Tensor) -> Tensor:
         """(B, 3, H, W) normalised views -> (B, D) L2-normalised embeddings."""

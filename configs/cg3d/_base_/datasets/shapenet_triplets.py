@@ -3,7 +3,6 @@
 dataset_type = 'ShapeNetTriplets'
 data_root = 'data/ShapeNet55/'
 num_points = 1024
-image_size = 224  # the CLIP image tower's input size
 up_axis = 'y'  # ShapeNet is y-up
 
 train_pipeline = [
@@ -19,8 +18,9 @@ train_pipeline = [
     dict(type='RandomDropPoints', max_ratio=0.1, prob=0.3),
     dict(type='RandomScaleTranslate', scale_range=(2 / 3, 3 / 2),
          translate_range=(-0.2, 0.2)),
+    # views are resized to the CLIP tower's input size (if needed) and
+    # normalised with its mean/std on the device by CG3DDataPreprocessor
     dict(type='LoadTripletImage', view='random'),
-    dict(type='ResizeImage', size=image_size),
     dict(type='SampleCaption'),
     dict(type='PackCG3DInputs', keys=('points', 'img')),
 ]
