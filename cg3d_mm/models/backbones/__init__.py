@@ -1,4 +1,5 @@
+from .point_transformer import PointTransformer
+from .pointmlp import PointMLP
+from .prompted_clip_vit import PromptedCLIPViT, vpt_init_range
 
-from .prompted_clip_vit import PromptedCLIPViT, vpt_init_range  # noqa: F401
-from .point_transformer import PointTransformer  # noqa: F401
-from .pointmlp import PointMLP  # noqa: F401
+__all__ = ['PointMLP', 'PointTransformer', 'PromptedCLIPViT', 'vpt_init_range']

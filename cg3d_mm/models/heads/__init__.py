@@ -1,3 +1,4 @@
+from .cg3d_head import CG3DHead
+from .cls_head import PointClsHead, original_cls_head_cfg
 
-from .cg3d_head import CG3DHead  # noqa: F401
-from .cls_head import PointClsHead  # noqa: F401
+__all__ = ['CG3DHead', 'PointClsHead', 'original_cls_head_cfg']

@@ -1,2 +1,3 @@
+from .global_pool import GlobalPoolNeck
 
-from .global_pool import GlobalPoolNeck  # noqa: F401
+__all__ = ['GlobalPoolNeck']

@@ -1,0 +1,23 @@
+# PointMLP fine-tuned on ModelNet40 from CG3D pretraining
+# (configs/cg3d/pointmlp_shapenet.py).
+#   python tools/train.py \
+#       configs/cg3d/finetune/pointmlp_cg3d_modelnet40.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=CG3D.pth
+# CG3D.pth: the pretraining run's checkpoint (state_dict keys backbone.*,
+# neck.*, head.proj.*, img_backbone.prompts) or a slim one from
+#   python tools/publish_checkpoint.py CG3D.pth cg3d_pointmlp.pth \
+#       --keep-prefix backbone.
+# (written with --strip-prefix backbone. too, it needs init_cfg.prefix=None).
+# Only the backbone is taken; the classification head starts from scratch.
+# strict=True: any missing, unexpected or reshaped backbone weight is an
+# error, so a config / checkpoint mismatch cannot silently fine-tune a
+# half-random backbone.
+_base_ = ['./pointmlp_scratch_modelnet40.py']
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='CG3DPretrained',
+            checkpoint='work_dirs/pointmlp_shapenet/epoch_100.pth',
+            prefix='backbone.',
+            strict=True)))
