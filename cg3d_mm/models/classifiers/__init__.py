@@ -1,4 +1,3 @@
-from .point_classifier import (PointClassifier, global_point_feats,
-                               uses_mmcv_point_ops)
+from .point_classifier import PointClassifier
 
-__all__ = ['PointClassifier', 'global_point_feats', 'uses_mmcv_point_ops']
+__all__ = ['PointClassifier']
