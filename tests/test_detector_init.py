@@ -8,7 +8,7 @@ from mmdet3d.registry import MODELS
 from mmengine.config import Config
 
 import cg3d_mm  # noqa: F401
-from cg3d_mm.models.classifiers import global_point_feats
+from cg3d_mm.models.utils import global_point_feats
 from cg3d_mm.models.ops import mmcv_point_ops_cpu_fallback
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -38,7 +38,7 @@ class PointFeatureExtractor(nn.Module):
     def __init__(self, backbone: nn.Module, neck: Optional[nn.Module] = None,
                  proj: Optional[nn.Linear] = None) -> None:
         super().__init__()
-        from cg3d_mm.models.classifiers import uses_mmcv_point_ops
+        from cg3d_mm.models.utils import uses_mmcv_point_ops
         self.backbone = backbone
         self.neck = neck
         self.proj = proj
@@ -46,7 +46,7 @@ class PointFeatureExtractor(nn.Module):
 
     def forward(self, points: Tensor) -> Tensor:
         """(B, N, C) points -> (B, D) features."""
-        from cg3d_mm.models.classifiers import global_point_feats
+        from cg3d_mm.models.utils import global_point_feats
         feats = global_point_feats(self.backbone, self.neck, points,
                                    self._mmcv_ops)
         if self.proj is not None:
