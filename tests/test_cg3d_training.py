@@ -10,52 +10,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import cg3d_mm  # noqa: F401
+from conftest import TINY_CFG
 
-TINY_CFG = """
-_base_ = ['cg3d_mm::cg3d/pointmlp_shapenet.py']
-clip = dict(model_name='cg3d-tiny-vit', pretrained=None)
-model = dict(
-    backbone=dict(embed_channels=8, num_anchors=(64, 32, 16, 8),
-                  num_neighbors=8, pre_blocks=(1, 1, 1, 1),
-                  pos_blocks=(1, 1, 1, 1)),
-    img_backbone=dict(clip=clip), text_encoder=dict(clip=clip),
-    head=dict(in_channels=128, embed_dim=256))
-# deterministic data: resumed and uninterrupted runs see the same batches
-pipeline = [
-    dict(type='LoadPointCloud'),
-    dict(type='SamplePoints', num_points=128, method='fps'),
-    dict(type='NormalizePoints'),
-    dict(type='LoadTripletImage', view=0),
-    dict(type='SampleCaption', fixed=0),
-    dict(type='PackCG3DInputs', keys=('points', 'img')),
-]
-test_pipeline = [
-    dict(type='LoadPointCloud'),
-    dict(type='SamplePoints', num_points=128, method='fps'),
-    dict(type='NormalizePoints'),
-    dict(type='PackCG3DInputs', keys=('points', )),
-]
-data_root = '{data_root}'
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, num_views=2, pipeline=pipeline))
-val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, num_views=2, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-max_epochs = {max_epochs}
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = dict(
-    point_encoder=[dict(type='CosineAnnealingLR', T_max=max_epochs,
-                        eta_min=1e-6, by_epoch=True,
-                        convert_to_iter_based=True)],
-    visual_prompt=[dict(type='CosineAnnealingLR', T_max=max_epochs,
-                        eta_min=0., by_epoch=True,
-                        convert_to_iter_based=True)])
-optim_wrapper = dict(point_encoder=dict(optimizer=dict(lr=1e-3)),
-                     visual_prompt=dict(optimizer=dict(lr=0.1)))
-default_hooks = dict(logger=dict(interval=1))
-"""
 
 
 class RecordLosses(Hook):

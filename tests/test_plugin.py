@@ -22,8 +22,9 @@ def test_import_registers_components_in_mmdet3d_registries():
         from mmdet3d.registry import OPTIM_WRAPPERS
         assert 'CPUAutocastOptimWrapper' in OPTIM_WRAPPERS.module_dict
         from mmengine.runner.checkpoint import CheckpointLoader
-        from cg3d_mm.utils import load_weights_only
-        assert CheckpointLoader._get_checkpoint_loader('x.pth') is load_weights_only
+        from cg3d_mm.utils.checkpoint import load_from_weights_only
+        assert CheckpointLoader._get_checkpoint_loader('x.pth') is \
+            load_from_weights_only
         print('ok')
     """)
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,

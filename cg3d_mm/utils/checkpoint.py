@@ -118,8 +118,14 @@ def load_weights_only(filename: Union[str, 'osp.PathLike'],
             f'OUT.pth') from None
 
 
+def load_from_weights_only(filename: str, map_location: Optional[Any] = None
+                           ) -> Any:
+    """mmengine's local-file loader (mmengine logs ``__name__[10:]``)."""
+    return load_weights_only(filename, map_location)
+
+
 def install_weights_only_loader() -> None:
     """Make mmengine load every local checkpoint through load_weights_only."""
     register_safe_globals()
     CheckpointLoader.register_scheme(
-        prefixes='', loader=load_weights_only, force=True)
+        prefixes='', loader=load_from_weights_only, force=True)
