@@ -225,3 +225,22 @@ def test_constructor_rejects_unowned_trainable_parameters():
                        visual_prompt=('img_backbone', )))))
     with pytest.raises(ValueError, match='owned by no optimizer.*head.proj'):
         ctor(model)
+
+
+def test_cpu_autocast_optim_wrapper_runs_the_step_in_bfloat16():
+    model = build_model()
+    cfg = copy.deepcopy(OPTIM)
+    for wrapper in cfg.values():
+        wrapper['type'] = 'CPUAutocastOptimWrapper'
+    optim = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+        type='CG3DOptimWrapperConstructor', optim_wrapper_cfg=cfg))(model)
+    dtypes = []
+    model.head.proj.register_forward_hook(
+        lambda m, i, o: dtypes.append(o.dtype))
+    before = snapshot(model)
+    model.train_phase = 'point_encoder'
+    log = model.train_step(batch(), optim)
+    assert dtypes == [torch.bfloat16]
+    assert torch.isfinite(log['loss'])
+    assert any(k.startswith('backbone.') for k in changed(before, model))
+    assert model.head.proj.weight.dtype == torch.float32  # fp32 master

@@ -203,3 +203,22 @@ def test_trusted_pickle_can_be_converted(tmp_path):
                              trust_pickle=True)
     assert torch.equal(load_weights_only(out)['state_dict']['w'],
                        torch.ones(2))
+
+
+def test_amp_configs_and_flag_cover_every_optimizer_wrapper():
+    from cg3d_mm.engine.cli import enable_amp, iter_optim_wrapper_cfgs
+    for name, dtype in (('fp16', None), ('bf16', 'bfloat16')):
+        cfg = Config.fromfile(osp.join(
+            REPO, 'configs', 'cg3d', f'pointmlp_shapenet_amp-{name}.py'))
+        wrappers = list(iter_optim_wrapper_cfgs(cfg.optim_wrapper))
+        assert len(wrappers) == 2
+        assert all(w.type == 'AmpOptimWrapper' for w in wrappers)
+        assert all(w.get('dtype') == dtype for w in wrappers)
+        assert cfg.model.img_backbone.with_cp
+    # --amp on a multi-optimizer config: every wrapper, GPU or CPU flavour
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cg3d',
+                                   'pointmlp_shapenet.py'))
+    enable_amp(cfg)
+    types = {w.type for w in iter_optim_wrapper_cfgs(cfg.optim_wrapper)}
+    assert types == ({'AmpOptimWrapper'} if torch.cuda.is_available() else
+                     {'CPUAutocastOptimWrapper'})

@@ -1,9 +1,11 @@
+from contextlib import nullcontext
 from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
 from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+from mmengine.registry import DefaultScope
 
 # Which submodules each of CG3D's optimizers owns.
 DEFAULT_PARTS = dict(
@@ -78,7 +80,12 @@ class CG3DOptimWrapperConstructor:
                     'have no trainable parameters')
             cfg = dict(self.wrapper_cfgs[name])
             paramwise = cfg.pop('paramwise_cfg', None)
-            wrappers[name] = _TrainableOnly(cfg, paramwise)(sub)
+            # outside a Runner (no default scope) look wrapper types up in
+            # mmdet3d's registry, where cg3d_mm's are registered
+            scope = nullcontext() if DefaultScope.get_current_instance() \
+                else DefaultScope.overwrite_default_scope('mmdet3d')
+            with scope:
+                wrappers[name] = _TrainableOnly(cfg, paramwise)(sub)
             owned.update(id(p) for p in trainable)
         orphans = [n for n, p in model.named_parameters()
                    if p.requires_grad and id(p) not in owned]
