@@ -85,10 +85,12 @@ build_mmcv() {
   local work; work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
   log "no mmcv wheel found: building mmcv $MMCV_VERSION from source (CPU: about 70 min on 2 cores)"
-  "${PIP[@]}" download --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$work"
+  # (its metadata step runs setup.py, which needs torch: no isolation)
+  "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation \
+    "mmcv==$MMCV_VERSION" -d "$work"
   tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
   local src="$work/mmcv-$MMCV_VERSION"
-  sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+  sed -i 's/-std=c++1[47]/-std=c++20/g' "$src/setup.py"
   export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
   if command -v nvcc >/dev/null 2>&1 && command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     log "nvcc and a GPU found: building with CUDA ops (FORCE_CUDA=1)"
