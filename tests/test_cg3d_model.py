@@ -244,3 +244,29 @@ def test_cpu_autocast_optim_wrapper_runs_the_step_in_bfloat16():
     assert torch.isfinite(log['loss'])
     assert any(k.startswith('backbone.') for k in changed(before, model))
     assert model.head.proj.weight.dtype == torch.float32  # fp32 master
+
+
+def test_reference_mode_runs_the_frozen_towers_with_gradients():
+    model = build_model(train_cfg=dict(mode='reference'))
+    optim = build_optim(model)
+    seen = {}
+    tower = model.text_encoder.tower
+    first = next(tower.parameters())
+    def record(key, value):
+        seen.setdefault(key, value)  # returns None: outputs unchanged
+
+    tower.register_forward_hook(lambda m, i, o: record('text',
+                                                       o.requires_grad))
+    fc = model.img_backbone.visual.transformer.resblocks[0].mlp.c_fc
+    fc.register_forward_hook(lambda m, i, o: record('image',
+                                                    m.weight.requires_grad))
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    model.train_phase = 'visual_prompt'
+    model.train_step(batch(), optim)
+    # autograd ran through the frozen weights, as in the original ...
+    assert seen == {'text': True, 'image': True}
+    # ... which stay frozen, untouched and without leftover gradients
+    assert {k for k, v in model.named_parameters()
+            if not torch.equal(v, before[k])} == {'img_backbone.prompts'}
+    assert not first.requires_grad and first.grad is None
+    assert all(p.grad is None for p in model.parameters())

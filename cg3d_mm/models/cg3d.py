@@ -1,5 +1,6 @@
 """CG3D: a point encoder aligned with frozen CLIP towers (Hegde et al.)."""
 import logging
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -49,8 +50,10 @@ class CG3D(BaseModel):
 
     ``train_cfg=dict(mode='reference')`` instead reproduces the original
     implementation's per-iteration work (text tower run every step, all
-    encoders with graphs, both losses every step, the phase's optimizer
-    stepping); it exists to measure the difference (tools/benchmark.py).
+    three encoders forward with gradients - the frozen CLIP weights too,
+    only left out of the optimizers, unless ``frozen_clip_grads=False`` -
+    both losses every step, the phase's optimizer stepping); it exists to
+    measure the difference (tools/benchmark.py).
 
     Args:
         backbone (dict): Point backbone, e.g. ``PointMLP``; ``(B, N, C)``
@@ -60,7 +63,8 @@ class CG3D(BaseModel):
         head (dict): ``CG3DHead`` config.
         neck (dict, optional): Pooling neck for backbones without a global
             feature (e.g. mmdet3d's ``PointNet2SASSG``).
-        train_cfg (dict, optional): ``mode`` ('alternate' | 'reference').
+        train_cfg (dict, optional): ``mode`` ('alternate' | 'reference'),
+            and for 'reference' ``frozen_clip_grads`` (default True).
         test_cfg (dict, optional): ``templates`` for zero-shot prototypes
             (default: CG3D's single "This is a {}." prompt).
         save_frozen_clip (bool): Keep the frozen CLIP weights in checkpoints.
@@ -112,6 +116,7 @@ class CG3D(BaseModel):
 
         self.train_cfg = dict(train_cfg or {})
         self.train_cfg.setdefault('mode', 'alternate')
+        self.train_cfg.setdefault('frozen_clip_grads', True)
         if self.train_cfg['mode'] not in TRAIN_MODES:
             raise ValueError(f"train_cfg.mode must be one of {TRAIN_MODES}, "
                              f"got {self.train_cfg['mode']!r}")
@@ -202,8 +207,15 @@ class CG3D(BaseModel):
         data = self.data_preprocessor(data, True)
         inputs, samples = data['inputs'], data['data_samples']
         captions = _captions(samples)
-        reference = self.train_cfg['mode'] == 'reference'
+        if self.train_cfg['mode'] == 'reference':
+            with self._reference_autograd():
+                return self._train_step(phase, inputs, captions,
+                                        optim_wrapper, reference=True)
+        return self._train_step(phase, inputs, captions, optim_wrapper)
 
+    def _train_step(self, phase: str, inputs: dict, captions: List[str],
+                    optim_wrapper: OptimWrapperDict,
+                    reference: bool = False) -> Dict[str, Tensor]:
         if phase == JOINT or (reference and phase not in (POINT_ENCODER,
                                                           VISUAL_PROMPT)):
             wrappers = [optim_wrapper[POINT_ENCODER],
@@ -229,6 +241,26 @@ class CG3D(BaseModel):
         else:
             raise ValueError(f'unknown train_phase {phase!r}')
         return log_vars
+
+    @contextmanager
+    def _reference_autograd(self):
+        """The original's frozen towers: autograd on, no optimizer."""
+        frozen = []
+        if self.train_cfg['frozen_clip_grads']:
+            frozen = [p for m in (self.img_backbone, self.text_encoder)
+                      for p in m.parameters() if not p.requires_grad]
+        for p in frozen:
+            p.requires_grad_(True)
+        try:
+            yield
+        finally:
+            for p in frozen:
+                p.requires_grad_(False)
+            # every gradient of this step is consumed or discarded here:
+            # nothing leaks into the next step (e.g. the prompts' gradient
+            # from a point step's loss, which no optimizer clears)
+            for p in self.parameters():
+                p.grad = None
 
     def _update(self, losses: Dict[str, Tensor],
                 wrappers: List[OptimWrapper]) -> Dict[str, Tensor]:
