@@ -443,3 +443,43 @@ def test_ensure_synthetic_data_cache_and_concurrency(tmp_path, monkeypatch):
     assert (root / MANIFEST_NAME).stat().st_mtime_ns == stamp
     with pytest.raises(TypeError, match='unknown'):
         ensure_synthetic_data(seed=7, colour='red')
+
+
+def test_layouts_load_with_the_plugins_own_loaders(world):
+    """The synthetic files are read by the same loaders as the real data."""
+    import cg3d_mm  # noqa: F401
+    from cg3d_mm.datasets import (ModelNet, ScanObjectNN, ShapeNetTriplets,
+                                  find_scenes, load_scene)
+    triplets = ShapeNetTriplets(
+        data_root=str(world / 'ShapeNet55'), ann_file='train_img.txt',
+        num_views=SMALL['num_views'],
+        pipeline=[
+            dict(type='LoadPointCloud'),
+            dict(type='SamplePoints', num_points=256),
+            dict(type='LoadTripletImage'),
+            dict(type='SampleCaption'),
+            dict(type='PackCG3DInputs'),
+        ])
+    shapenet_classes = (world / 'ShapeNet55' / 'shape_names.txt'
+                        ).read_text().split()
+    assert list(triplets.metainfo['classes']) == shapenet_classes
+    item = triplets[0]
+    assert item['inputs']['points'].shape == (256, 3)
+    size = SMALL['image_size']
+    assert item['inputs']['imgs'].shape == (3, size, size)
+    assert item['data_samples'].class_name in item['data_samples'].caption
+    labels = {triplets.get_data_info(i)['gt_label']
+              for i in range(len(triplets))}
+    assert labels == set(range(len(shapenet_classes)))
+
+    mn40 = ModelNet(str(world / 'modelnet40_normal_resampled'),
+                    num_classes=40, split='test')
+    assert len(mn40) > 0 and 'chair' in mn40.metainfo['classes']
+    sonn = ScanObjectNN(str(world / 'ScanObjectNN'), variant='PB_T50_RS',
+                        split='test')
+    assert len(sonn) > 0 and len(sonn.metainfo['classes']) == 15
+
+    scenes = find_scenes(str(world / 's3dis'))
+    scene = load_scene(scenes[0])
+    assert scene.num_points > 0
+    assert scene.semantic is not None and scene.semantic.max() <= 12
