@@ -28,15 +28,15 @@ except ImportError:  # optional: the torch path covers everything
 
 FPS_BACKENDS = ('auto', 'torch', 'fpsample', 'mmcv')
 
-# CPU choice for backend='auto', measured with tools/benchmark_point_ops.py
-# on a shared 2-core machine. fpsample: 3 ms for 1 x 1024 -> 512, 77 ms for
-# 16 x 1024 -> 512, 0.6-0.7 s for 8 x 8192 -> 1024, whatever torch's thread
-# count. The torch loop pays ~10 small ops per step: 8-13x slower on single
-# small clouds, on par at 16 x 1024, 2x faster at 8 x 8192 with 1 thread -
-# but 2-10x slower than fpsample with 2 threads on a busy machine (OpenMP
-# threads contending for the cores on every tiny op). fpsample is never far
-# from the best and robust to load, so it is the CPU default.
-PREFERRED_CPU_FPS_BACKEND = 'fpsample'
+# CPU choice for backend='auto', measured on an idle 2-core machine
+# (tools/benchmark.py, best of 3): fpsample runs one C++ loop per cloud, the
+# torch loop runs M steps vectorised over the batch. fpsample wins for one or
+# two clouds (1 x 1024 -> 512: 8 vs 31 ms; 1 x 8192 -> 1024: 50 vs 97 ms),
+# torch from a few clouds on (16 x 1024 -> 512: 71 vs 106 ms; 8 x 8192 ->
+# 1024: 207 vs 396 ms; 32 x 2048 -> 512: 109 vs 201 ms); 16 x 1024 -> 512
+# is a toss-up (50-106 vs 65-72 ms over runs). Datasets sample one cloud at a
+# time, point backbones a whole batch.
+TORCH_FPS_MIN_POINTS = 32768  # B x N from which the batched loop is used
 
 
 def _working_float(points: Tensor) -> Tensor:
@@ -127,10 +127,10 @@ def _fps_mmcv(xyz: Tensor, num_samples: int, start_idx: int) -> Tensor:
     return _redo_repeating_rows(xyz, idx, start_idx)
 
 
-def _cpu_fps_backend() -> str:
-    if PREFERRED_CPU_FPS_BACKEND == 'fpsample' and fpsample is None:
+def _cpu_fps_backend(batch_size: int, num_points: int) -> str:
+    if fpsample is None or batch_size * num_points >= TORCH_FPS_MIN_POINTS:
         return 'torch'
-    return PREFERRED_CPU_FPS_BACKEND
+    return 'fpsample'
 
 
 def furthest_point_sample(xyz: Tensor,
@@ -146,9 +146,10 @@ def furthest_point_sample(xyz: Tensor,
         start_idx (int): Index of the first selected point in every cloud.
             Defaults to 0 (as mmcv's CUDA kernel and the original models).
         backend (str): ``'auto'`` (mmcv on CUDA, torch on CUDA without
-            mmcv's kernels, ``PREFERRED_CPU_FPS_BACKEND`` on CPU: fpsample if
-            installed, else torch), ``'torch'``, ``'fpsample'`` (CPU only)
-            or ``'mmcv'`` (CUDA only).
+            mmcv's kernels; on CPU fpsample below ``TORCH_FPS_MIN_POINTS``
+            points in the batch if installed, else the batched torch
+            loop), ``'torch'``, ``'fpsample'`` (CPU only) or
+            ``'mmcv'`` (CUDA only).
 
     Returns:
         Tensor: (B, M) int64 indices into N, in selection order. An index is
@@ -174,7 +175,7 @@ def furthest_point_sample(xyz: Tensor,
         elif xyz.is_cuda:
             backend = 'torch'
         else:
-            backend = _cpu_fps_backend()
+            backend = _cpu_fps_backend(*xyz.shape[:2])
     if backend == 'fpsample':
         if fpsample is None:
             raise ValueError("backend='fpsample' needs the fpsample package")
