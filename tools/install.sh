@@ -35,8 +35,12 @@ log() { printf '[cg3d install] %s\n' "$*"; }
 die() { printf '[cg3d install] ERROR: %s\n' "$*" >&2; exit 1; }
 
 if [ -n "$WHEELHOUSE" ]; then
-  [ -d "$WHEELHOUSE" ] || die "wheelhouse '$WHEELHOUSE' is not a directory"
-  WHEELHOUSE="$(cd "$WHEELHOUSE" && pwd)"
+  if [ -d "$WHEELHOUSE" ]; then
+    WHEELHOUSE="$(cd "$WHEELHOUSE" && pwd)"
+  else
+    log "WARNING: wheelhouse '$WHEELHOUSE' is not a directory; ignoring it"
+    WHEELHOUSE=""
+  fi
 fi
 
 # --- 1. the virtual environment (created once, reused afterwards) ----------
