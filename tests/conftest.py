@@ -11,6 +11,18 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(autouse=True)
+def _isolated_default_scope():
+    """A runner built by one test (e.g. with ``default_scope='mmengine'``)
+    leaves its scope as mmengine's global current scope; restore it so
+    later tests build from the registry they name."""
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Tests never write into the user's ~/.cache/cg3d_mm unless asked."""
     if 'CG3D_TEST_CACHE' in os.environ:

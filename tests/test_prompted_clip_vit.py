@@ -182,8 +182,11 @@ def test_built_from_config_through_registry(tiny):
     model = MODELS.build(dict(
         type='PromptedCLIPViT', clip=dict(model_name='cg3d-tiny-vit'),
         num_prompts=2))
+    from cg3d_mm.models.clip.archs import CG3D_TINY_VIT
+    vision = CG3D_TINY_VIT['vision_cfg']
     assert isinstance(model, PromptedCLIPViT)
-    assert model.prompts.shape == (6, 2, 192)
+    # one prompt set per transformer layer of the named architecture
+    assert model.prompts.shape == (vision['layers'], 2, vision['width'])
     assert model.image_size == (64, 64)
     assert model.mean == tuple(open_clip.OPENAI_DATASET_MEAN)
     out = model(torch.randn(1, 3, 64, 64))
