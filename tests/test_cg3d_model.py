@@ -265,6 +265,9 @@ def test_reference_mode_runs_the_frozen_towers_with_gradients():
     model.train_step(batch(), optim)
     # autograd ran through the frozen weights, as in the original ...
     assert seen == {'text': True, 'image': True}
+    # and the last image block over every token (the plugin: CLS only)
+    assert not model.img_backbone.last_block_cls_only
+    assert build_model().img_backbone.last_block_cls_only
     # ... which stay frozen, untouched and without leftover gradients
     assert {k for k, v in model.named_parameters()
             if not torch.equal(v, before[k])} == {'img_backbone.prompts'}

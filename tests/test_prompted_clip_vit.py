@@ -6,8 +6,8 @@ import pytest
 import torch
 from open_clip.transformer import VisionTransformer
 
-from cg3d_mm.models.backbones.prompted_clip_vit import (PromptedCLIPViT,
-                                                       vpt_init_range)
+from cg3d_mm.models.backbones.prompted_clip_vit import (
+    PromptedCLIPViT, _plain_block, residual_attention_block, vpt_init_range)
 from cg3d_mm.models.clip import build_clip
 
 
@@ -74,35 +74,58 @@ def test_prompts_change_output(tiny):
     assert (a - b).abs().max() > 1e-3
 
 
-def test_deep_prompts_replace_previous_prompt_outputs(tiny):
-    """Every block sees [CLS, its own prompts, patches]; the patch and CLS
-    tokens are the previous block's outputs, its prompt outputs dropped."""
-    model = PromptedCLIPViT(visual=tiny.model.visual, num_prompts=3)
-    blocks = tiny.model.visual.transformer.resblocks
-    inputs, outputs = [], []
+def _deep_prompts_by_hand(model, visual, images):
+    """Deep prompts written out with open_clip's own blocks: every block sees
+    [CLS, its own prompts, patches], where CLS and patches are the previous
+    block's outputs and the previous prompts' outputs are dropped."""
+    num_p = model.num_prompts
+    x = visual._embeds(images)
+    for i, block in enumerate(visual.transformer.resblocks):
+        prompts = model.prompts[i].expand(x.shape[0], -1, -1)
+        patches = x[:, 1:] if i == 0 else x[:, 1 + num_p:]
+        x = block(torch.cat([x[:, :1], prompts, patches], dim=1))
+    if visual.pool_type == 'tok':
+        pooled = visual.ln_post(x[:, 0])
+    else:
+        pooled = visual.ln_post(x[:, 1 + num_p:]).mean(dim=1)
+    return pooled @ visual.proj
 
-    def record(module, args, out):
-        inputs.append(args[0])
-        outputs.append(out)
 
-    hooks = [b.register_forward_hook(record) for b in blocks]
-    try:
-        with torch.no_grad():
-            model(_images(tiny, 2))
-    finally:
-        for h in hooks:
-            h.remove()
-    grid = tiny.model.visual.grid_size
-    num_patches = grid[0] * grid[1]
-    assert len(inputs) == len(blocks)
-    for i, x in enumerate(inputs):
-        assert x.shape == (2, 1 + 3 + num_patches, model.width)
-        torch.testing.assert_close(
-            x[:, 1:4], model.prompts[i].expand(2, -1, -1), rtol=0, atol=0)
-        if i > 0:
-            prev = outputs[i - 1]
-            torch.testing.assert_close(x[:, :1], prev[:, :1], rtol=0, atol=0)
-            torch.testing.assert_close(x[:, 4:], prev[:, 4:], rtol=0, atol=0)
+@pytest.mark.parametrize('pool_type', ['tok', 'avg'])
+@pytest.mark.parametrize('cls_only', [True, False])
+def test_deep_prompts_match_open_clip_blocks(pool_type, cls_only):
+    """Outputs and prompt gradients equal the hand computation with
+    open_clip's own block forward (ours writes the blocks out and, for a
+    CLS-pooled tower, runs the last block for CLS only)."""
+    torch.manual_seed(0)
+    visual = VisionTransformer(
+        image_size=32, patch_size=8, width=64, layers=3, heads=4,
+        mlp_ratio=2.0, output_dim=48, pool_type=pool_type).eval()
+    model = PromptedCLIPViT(visual=visual, num_prompts=3,
+                            last_block_cls_only=cls_only)
+    images = torch.randn(2, 3, 32, 32)
+    ours = model(images)
+    ours.square().sum().backward()
+    grad = model.prompts.grad.clone()
+    model.prompts.grad = None
+    ref = _deep_prompts_by_hand(model, visual, images)
+    ref.square().sum().backward()
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad, model.prompts.grad, rtol=1e-4,
+                               atol=1e-5)
+    assert grad[-1].abs().sum() > 0  # the last block's prompts matter
+
+
+def test_written_out_block_equals_open_clip_block(tiny):
+    block = tiny.model.visual.transformer.resblocks[0]
+    assert _plain_block(block)
+    x = torch.randn(2, 7, block.ln_1.normalized_shape[0], requires_grad=True)
+    with torch.no_grad():
+        ref = block(x)  # the no-grad fast path of nn.MultiheadAttention
+    torch.testing.assert_close(residual_attention_block(block, x), ref,
+                               rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(residual_attention_block(block, x, True),
+                               ref[:, :1], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize('pool_type', ['tok', 'avg'])

@@ -52,7 +52,8 @@ class CG3D(BaseModel):
     implementation's per-iteration work (text tower run every step, all
     three encoders forward with gradients - the frozen CLIP weights too,
     only left out of the optimizers, unless ``frozen_clip_grads=False`` -
-    both losses every step, the phase's optimizer stepping); it exists to
+    the image tower's last block for every token, both losses every step,
+    the phase's optimizer stepping); it exists to
     measure the difference (tools/benchmark.py).
 
     Args:
@@ -120,6 +121,10 @@ class CG3D(BaseModel):
         if self.train_cfg['mode'] not in TRAIN_MODES:
             raise ValueError(f"train_cfg.mode must be one of {TRAIN_MODES}, "
                              f"got {self.train_cfg['mode']!r}")
+        if (self.train_cfg['mode'] == 'reference'
+                and hasattr(self.img_backbone, 'last_block_cls_only')):
+            # the original ran the image tower's last block for every token
+            self.img_backbone.last_block_cls_only = False
         self.test_cfg = dict(test_cfg or {})
         self.templates = check_templates(
             self.test_cfg.get('templates', ZEROSHOT_TEMPLATES),
