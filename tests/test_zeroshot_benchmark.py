@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from mmdet3d.registry import MODELS
+from conftest import REPO, TINY_MODEL_CFG
 from mmengine.config import Config
 
 import cg3d_mm  # noqa: F401
@@ -19,19 +20,8 @@ from cg3d_mm.datasets.transforms.captions import ENSEMBLE_TEMPLATES
 from test_zeroshot_datasets import (MN10, MN40, write_modelnet,
                                     write_modelnet_dat, write_scanobjectnn)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NUM_POINTS = 128
-TINY_CONFIG = f"""
-default_scope = 'mmdet3d'
-clip = dict(model_name='cg3d-tiny-vit')
-model = dict(
-    type='CG3D',
-    backbone=dict(type='PointMLP', embed_channels=8,
-                  num_anchors=(64, 32, 16, 8), num_neighbors=8,
-                  pre_blocks=(1, 1, 1, 1), pos_blocks=(1, 1, 1, 1)),
-    img_backbone=dict(type='PromptedCLIPViT', clip=clip),
-    text_encoder=dict(type='CLIPTextEncoder', clip=clip),
-    head=dict(type='CG3DHead', in_channels=128, embed_dim=256))
+TINY_CONFIG = TINY_MODEL_CFG + f"""
 test_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadPointCloud'),
     dict(type='SamplePoints', num_points={NUM_POINTS}, method='fps'),
@@ -238,23 +228,39 @@ def test_command_line_tool(world, tmp_path, monkeypatch, capsys):
     assert [r['key'] for r in saved['results']] == ['scanobjectnn_obj_only']
 
 
-def test_tools_test_path_agrees_with_the_benchmark(world, report, tmp_path):
-    """A zero-shot config under mmengine's test loop (what tools/test.py
-    runs: ZeroShotClassesHook + ZeroShotAccuracy, checkpoint via load_from)
-    gives the benchmark's numbers."""
-    from mmengine.runner import Runner
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'cg3d', 'zeroshot',
-                                   'pointmlp_scanobjectnn_pb_t50_rs.py'))
-    cfg.model = Config.fromfile(world['config']).model
-    cfg.test_dataloader.update(num_workers=0, persistent_workers=False,
-                               batch_size=3)
-    cfg.test_dataloader.dataset.data_root = osp.join(world['root'],
-                                                     'ScanObjectNN')
-    cfg.test_dataloader.dataset.pipeline[1].num_points = NUM_POINTS
-    cfg.test_evaluator.out_dir = str(tmp_path)
-    cfg.update(work_dir=str(tmp_path / 'work'), load_from=world['ckpt'],
-               launcher='none', model_wrapper_cfg=None)
-    metrics = Runner.from_cfg(cfg).test()
+def test_tools_test_agrees_with_the_benchmark(world, report, tmp_path,
+                                             monkeypatch):
+    """tools/test.py on a zero-shot config (mmengine's test loop with
+    ZeroShotClassesHook + ZeroShotAccuracy, the checkpoint loaded
+    weights-only) gives the benchmark's numbers and writes the JSON."""
+    import runpy
+
+    from mmengine.runner.checkpoint import CheckpointLoader
+    loaded = []
+    load = CheckpointLoader.load_checkpoint.__func__
+    monkeypatch.setattr(CheckpointLoader, 'load_checkpoint', classmethod(
+        lambda cls, filename, *a, **k: loaded.append(filename) or load(
+            cls, filename, *a, **k)))
+    base = osp.join(REPO, 'configs', 'cg3d', 'zeroshot',
+                    'pointmlp_scanobjectnn_pb_t50_rs.py')
+    config = tmp_path / 'zs_tiny.py'
+    config.write_text(TINY_MODEL_CFG.replace('default_scope', f"""
+_base_ = [{base!r}]
+default_scope""") + f"""
+model['_delete_'] = True  # the tiny model, not the base's ViT-B-16 one
+test_dataloader = dict(
+    num_workers=0, persistent_workers=False, batch_size=3,
+    dataset=dict(data_root={osp.join(world['root'], 'ScanObjectNN')!r},
+                 pipeline=test_pipeline))
+test_evaluator = dict(out_dir={str(tmp_path)!r})
+randomness = dict(seed=1)  # a fresh model differs from the checkpoint
+""")
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', str(config), world['ckpt'],
+        '--work-dir', str(tmp_path / 'work'),
+        '--cfg-options', 'model_wrapper_cfg=None'])
+    metrics = runpy.run_path(osp.join(REPO, 'tools', 'test.py'))['main']()
+    assert loaded == [world['ckpt']]
     row = next(r for r in report['results']
                if r['key'] == 'scanobjectnn_pb_t50_rs'
                and r['templates'] == 'single')

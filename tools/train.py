@@ -12,22 +12,18 @@ Same interface as mmdet3d's tools/train.py, plus:
 """
 import argparse
 import logging
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.engine.cli import default_work_dir, enable_amp, init_cpu_distributed
+from cg3d_mm.engine.cli import (add_common_args, build_runner, enable_amp,
+                                load_config, parse_common_args)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a CG3D model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training')
     parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'],
@@ -42,32 +38,13 @@ def parse_args():
         'checkpoint in the work dir when no path is given')
     parser.add_argument('--no-test', action='store_true',
                         help='skip the test run of test_after_train configs')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value (xxx=[a,b] for '
-        'lists)')
-    parser.add_argument('--launcher',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return parse_common_args(parser)
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = default_work_dir(args.config)
-
+    cfg = load_config(args)
     if args.amp:
         enable_amp(cfg, args.amp_dtype)
     if args.sync_bn != 'none':
@@ -88,11 +65,7 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
-    init_cpu_distributed(cfg, args.launcher)
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
     if cfg.get('test_after_train', False) and not args.no_test:

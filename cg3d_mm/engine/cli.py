@@ -4,18 +4,65 @@ Keeps mmdet3d's interface and fixes what it gets wrong for CG3D: ``--amp``
 with several optimizer wrappers, and distributed runs on CPU-only machines
 (mmengine's pytorch launcher calls ``torch.cuda.set_device``).
 """
+import argparse
 import os
 import os.path as osp
 from typing import Optional
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
 
 def default_work_dir(config_path: str) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """The options mmdet3d's train and test tools share."""
+    parser.add_argument('--work-dir',
+                        help='the dir to save logs, metrics and checkpoints')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value (xxx=[a,b] for '
+        'lists)')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse, exporting ``--local-rank`` as ``LOCAL_RANK`` like mmdet3d."""
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The config with the launcher, ``--cfg-options`` and work dir set."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(args.config)
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """mmengine's Runner (or the config's ``runner_type``), after starting
+    a gloo group when launched distributed on a CPU-only machine."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    init_cpu_distributed(cfg, cfg.launcher)
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
 
 
 def iter_optim_wrapper_cfgs(optim_wrapper: ConfigDict):
