@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, write_tiny_shapenet
+from conftest import REPO, TINY_MODEL_CFG, write_tiny_shapenet
 from PIL import Image
 
 from cg3d_mm.apis import (EmbeddingIndex, IndexMismatchError,
@@ -18,26 +18,8 @@ from cg3d_mm.datasets.transforms import UnreadableSampleError
 from cg3d_mm.evaluation.metrics import (RetrievalMetric, ranking_stats,
                                         retrieval_metrics)
 
-TINY_CONFIG = """
-default_scope = 'mmdet3d'
-custom_imports = dict(imports=['cg3d_mm'], allow_failed_imports=False)
+TINY_CONFIG = TINY_MODEL_CFG + """
 up_axis = 'y'
-num_points = 128
-clip = dict(model_name='cg3d-tiny-vit')
-model = dict(
-    type='CG3D',
-    backbone=dict(type='PointMLP', embed_channels=8,
-                  num_anchors=(64, 32, 16, 8), num_neighbors=8,
-                  pre_blocks=(1, 1, 1, 1), pos_blocks=(1, 1, 1, 1)),
-    img_backbone=dict(type='PromptedCLIPViT', clip=clip),
-    text_encoder=dict(type='CLIPTextEncoder', clip=clip),
-    head=dict(type='CG3DHead', in_channels=128, embed_dim=256))
-test_pipeline = [
-    dict(type='LoadPointCloud', use_dims=(0, 1, 2)),
-    dict(type='SamplePoints', num_points=num_points, method='fps'),
-    dict(type='NormalizePoints'),
-    dict(type='PackCG3DInputs', keys=('points', )),
-]
 test_dataloader = dict(
     batch_size=8,
     dataset=dict(type='ShapeNetTriplets', data_root='{root}',

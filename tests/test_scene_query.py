@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
+from conftest import REPO, TINY_MODEL_CFG
 from PIL import Image
 from plyfile import PlyData
 
@@ -21,26 +21,7 @@ from cg3d_mm.datasets.scenes import find_scenes, load_scene
 from cg3d_mm.evaluation.metrics import SceneQueryIoU
 
 CEILING, FLOOR, WALL, TABLE, CHAIR, SOFA = 0, 1, 2, 7, 8, 9
-CONFIG = """
-default_scope = 'mmdet3d'
-custom_imports = dict(imports=['cg3d_mm'], allow_failed_imports=False)
-up_axis = 'y'
-clip = dict(model_name='cg3d-tiny-vit')
-model = dict(
-    type='CG3D',
-    backbone=dict(type='PointMLP', embed_channels=8,
-                  num_anchors=(64, 32, 16, 8), num_neighbors=8,
-                  pre_blocks=(1, 1, 1, 1), pos_blocks=(1, 1, 1, 1)),
-    img_backbone=dict(type='PromptedCLIPViT', clip=clip),
-    text_encoder=dict(type='CLIPTextEncoder', clip=clip),
-    head=dict(type='CG3DHead', in_channels=128, embed_dim=256))
-test_pipeline = [
-    dict(type='LoadPointCloud', use_dims=(0, 1, 2)),
-    dict(type='SamplePoints', num_points=128, method='fps'),
-    dict(type='NormalizePoints'),
-    dict(type='PackCG3DInputs', keys=('points', )),
-]
-"""
+CONFIG = TINY_MODEL_CFG + "up_axis = 'y'\n"
 
 
 def box_surface(rng, lo, hi, n):

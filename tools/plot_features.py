@@ -134,8 +134,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from mmdet3d.registry import DATASETS
 
     from cg3d_mm.apis import init_model
-    from cg3d_mm.apis.retrieval import (_atomic_write_bytes, _dataset_items,
-                                        database_from_config)
+    from cg3d_mm.apis.retrieval import _dataset_items, database_from_config
+    from cg3d_mm.utils.io import atomic_write
 
     torch.manual_seed(args.seed)  # a reproducible "random init"
     states = [('random init', None)]
@@ -176,7 +176,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     fig = plot_panels(panels, labels, classes)
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=110)
-    _atomic_write_bytes(args.out, lambda f: f.write(buf.getvalue()))
+    atomic_write(args.out, lambda f: f.write(buf.getvalue()))
     print(f'figure written to {args.out}')
     return dict(silhouette=scores, num_items=int(len(subset)),
                 out=args.out)

@@ -85,7 +85,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     from cg3d_mm.apis import (SceneQuerier, evaluate_scene_queries,
                               init_model, write_query_outputs)
-    from cg3d_mm.apis.retrieval import atomic_write_json
+    from cg3d_mm.utils.io import atomic_write_json
     from cg3d_mm.datasets.scenes import find_scenes, load_scene
 
     scenes = find_scenes(args.scene)

@@ -141,7 +141,7 @@ def write_grid(path: str, results: List[dict], index, topk: int,
     """One row per query: the query tile, then its top-k renders."""
     from PIL import Image
 
-    from cg3d_mm.apis.retrieval import _atomic_write_bytes
+    from cg3d_mm.utils.io import atomic_write
     from cg3d_mm.visualization import make_contact_sheet
     tiles, labels = [], []
     blank = np.full((size, size, 3), 255, np.uint8)
@@ -159,7 +159,7 @@ def write_grid(path: str, results: List[dict], index, topk: int,
             labels.append('')
     sheet = Image.fromarray(make_contact_sheet(tiles, nrow=topk + 1,
                                                labels=labels))
-    _atomic_write_bytes(path, lambda f: sheet.save(f, format='PNG'))
+    atomic_write(path, lambda f: sheet.save(f, format='PNG'))
     print(f'\ngrid written to {path}')
 
 
@@ -167,7 +167,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     from cg3d_mm.apis import evaluate_retrieval, init_model
     from cg3d_mm.apis.encode import model_up_axis
-    from cg3d_mm.apis.retrieval import atomic_write_json, load_or_build_index
+    from cg3d_mm.apis.retrieval import load_or_build_index
+    from cg3d_mm.utils.io import atomic_write_json
 
     model = init_model(args.config, args.checkpoint, args.device,
                        args.cfg_options)

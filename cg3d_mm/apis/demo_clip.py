@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import os.path as osp
-import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -32,6 +31,7 @@ from cg3d_mm.datasets.transforms.captions import (PRETRAIN_TEMPLATES,
                                                   ZEROSHOT_TEMPLATES,
                                                   readable_class_name)
 from cg3d_mm.utils import cache_dir
+from cg3d_mm.utils.io import atomic_write
 
 DEFAULT_SETTINGS = dict(
     model_name='cg3d-tiny-vit', steps=300, batch_size=128, lr=2e-3,
@@ -81,8 +81,6 @@ def train_demo_clip(shapenet_root: str, out_file: str,
         dict: Training summary (time, final loss, train retrieval accuracy,
         mean pairwise cosine of the class prototypes).
     """
-    import open_clip
-
     from cg3d_mm.models.clip import build_clip
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -152,7 +150,7 @@ def train_demo_clip(shapenet_root: str, out_file: str,
     summary.update(seconds=round(time.time() - start, 1),
                    final_loss=loss_value, num_views=len(images),
                    classes=[names[s][0] for s in synsets])
-    _atomic_save(model.state_dict(), out_file)
+    atomic_write(out_file, lambda f: torch.save(model.state_dict(), f))
     print_log(f'demo CLIP: saved {out_file} ({summary["seconds"]} s, '
               f'render->class accuracy train {summary["train_view_acc"]:.1f} '
               f'% / val {summary["val_view_acc"]:.1f} %, '
@@ -178,19 +176,6 @@ def _evaluate(model, tokenizer, images, labels, synsets, names, mean,
                         labels[i:i + 256]).sum())
     return dict(train_view_acc=100. * correct / len(images),
                 prototype_cosine=float(off_diag))
-
-
-def _atomic_save(obj, path: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)),
-                               suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def ensure_demo_clip(synthetic: Optional[dict] = None, **settings) -> str:

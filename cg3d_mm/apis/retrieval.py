@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import os.path as osp
-import tempfile
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -36,6 +35,7 @@ from torch import nn
 
 from cg3d_mm.evaluation.metrics.retrieval_metric import (DEFAULT_TOPK, MODES,
                                                          RetrievalMetric)
+from cg3d_mm.utils.io import atomic_write, atomic_write_json
 from .encode import (encode_dataset, encode_images, encode_point_clouds,
                      encode_texts, model_pipeline, pipeline_num_points)
 
@@ -53,29 +53,6 @@ _EXACT_BLOCK = 1 << 25
 
 class IndexMismatchError(ValueError):
     """A saved index does not belong to the model it is used with."""
-
-
-def _atomic_write_bytes(path: str, write) -> None:
-    """Write through ``write(file)`` into a temp file, then rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        # mkstemp makes 0600 files: give the usual umask-based mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
-def atomic_write_json(path: str, obj) -> None:
-    _atomic_write_bytes(
-        path, lambda f: f.write(json.dumps(obj, indent=1).encode()))
 
 
 def _array_sha256(arr: np.ndarray) -> str:
@@ -308,7 +285,7 @@ class EmbeddingIndex:
         """Write ``embeddings.npy`` and ``index.json`` (each atomically; the
         JSON, written last, holds the embeddings' sha256)."""
         os.makedirs(out_dir, exist_ok=True)
-        _atomic_write_bytes(osp.join(out_dir, EMBED_FILE),
+        atomic_write(osp.join(out_dir, EMBED_FILE),
                             lambda f: np.save(f, self.embeddings))
         meta = dict(self.meta)
         meta.update(
@@ -450,7 +427,7 @@ class EmbeddingIndex:
                 return index
         index = build_faiss_index(self.embeddings, **kwargs)
         if cache:
-            _atomic_write_bytes(cache, lambda f: f.write(
+            atomic_write(cache, lambda f: f.write(
                 faiss.serialize_index(index).tobytes()))
         return index
 

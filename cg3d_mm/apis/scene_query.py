@@ -33,9 +33,9 @@ from tqdm import tqdm
 
 from cg3d_mm.datasets.scenes import Scene, default_query_classes, load_scene
 from cg3d_mm.evaluation.metrics.scene_query_iou import SceneQueryIoU
+from cg3d_mm.utils.io import atomic_write, atomic_write_json
 from .encode import (encode_point_clouds, encode_texts, model_pipeline,
                      model_up_axis, pipeline_num_points)
-from .retrieval import _atomic_write_bytes, atomic_write_json
 
 FEATURES = ('xyz', 'xyz+rgb', 'xyz+normal')
 HIGHLIGHT = np.array([230, 30, 30], np.uint8)
@@ -578,7 +578,7 @@ def _write_ply(path: str, scene: Scene, colors: np.ndarray,
     vertex['cluster'] = labels
     vertex['selected'] = selected
     ply = PlyData([PlyElement.describe(vertex, 'vertex')], text=False)
-    _atomic_write_bytes(path, ply.write)
+    atomic_write(path, ply.write)
 
 
 def render_query(scene: Scene, result: QueryResult, image_size: int = 384,
@@ -632,7 +632,7 @@ def write_query_outputs(scene: Scene, result: QueryResult, out_prefix: str,
     _write_ply(paths['ply'], scene, query_colors(scene, result),
                result.segmentation.labels, mask.astype(np.uint8))
     image = Image.fromarray(render_query(scene, result, image_size))
-    _atomic_write_bytes(paths['png'], lambda f: image.save(f, format='PNG'))
+    atomic_write(paths['png'], lambda f: image.save(f, format='PNG'))
     info = dict(scene=scene.name, scene_path=scene.path, **result.to_dict())
     info.update(extra or {})
     info['outputs'] = paths

@@ -6,7 +6,6 @@ OBJ_ONLY), always on the TEST split and with prompts fixed in advance: no
 checkpoint, prompt or hyper-parameter is ever selected here. Used by
 ``tools/zeroshot_benchmark.py``.
 """
-import json
 import os
 import os.path as osp
 import re
@@ -24,6 +23,7 @@ from cg3d_mm.datasets.transforms.captions import (ENSEMBLE_TEMPLATES,
                                                   ZEROSHOT_TEMPLATES,
                                                   check_templates)
 from cg3d_mm.evaluation.metrics.zeroshot_accuracy import accuracy_summary
+from cg3d_mm.utils.io import atomic_write_json
 
 # Named prompt sets: CG3D's single prompt and a fixed ensemble.
 TEMPLATE_SETS: Dict[str, Tuple[str, ...]] = dict(
@@ -362,11 +362,7 @@ def _source_of(dataset) -> str:
 
 
 def _write_json(report: dict, path: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(report, f, indent=1)
-    os.replace(tmp, path)
+    atomic_write_json(path, report)
     print_log(f'zero-shot results written to {path}', logger='current')
 
 

@@ -1,6 +1,5 @@
 """(point cloud, rendered view, caption) triplets in CG3D's ShapeNet layout."""
 import json
-import os
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
 

@@ -5,11 +5,10 @@ new leaves every file untouched), each through a temporary file and a
 rename (never half-written).
 """
 import json
-import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Mapping, Sequence
 
+from cg3d_mm.utils.io import atomic_write
 from .discovery import MeshRecord
 from .splits import SPLITS, list_file
 
@@ -30,16 +29,7 @@ def write_text_if_changed(path: str, text: str) -> bool:
                 return False
     except (OSError, UnicodeDecodeError):
         pass
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
-                               dir=osp.dirname(path) or '.')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: f.write(text.encode('utf-8')))
     return True
 
 

@@ -16,8 +16,6 @@ Semantics (hand-checkable, all values in percent):
 Ties are broken by database order (stable sort), so results do not depend
 on the search backend.
 """
-import json
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -26,6 +24,8 @@ import torch
 from mmdet3d.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
+
+from cg3d_mm.utils.io import atomic_write_json
 
 DEFAULT_TOPK = (1, 5, 10)
 MODES = ('text_to_3d', 'image_to_3d', '3d_to_3d')
@@ -253,10 +253,6 @@ class RetrievalMetric(BaseMetric):
     def _dump(self, summary: dict) -> None:
         if self.out_dir is None:
             return
-        os.makedirs(self.out_dir, exist_ok=True)
         tag = f'_{self.name}' if self.name else ''
-        path = osp.join(self.out_dir, f'retrieval{tag}.json')
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(summary, f, indent=1)
-        os.replace(tmp, path)
+        atomic_write_json(osp.join(self.out_dir, f'retrieval{tag}.json'),
+                          summary)

@@ -7,8 +7,6 @@ scene (removed floor/ceiling points included, so points lost there count as
 misses). Per class the IoU is averaged over the scenes it was queried in;
 ``mIoU`` is the mean over classes (percent).
 """
-import json
-import os
 import os.path as osp
 from collections import defaultdict
 from typing import List, Optional, Sequence, Tuple
@@ -16,6 +14,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 from mmdet3d.registry import METRICS
 from mmengine.evaluator import BaseMetric
+
+from cg3d_mm.utils.io import atomic_write_json
 
 
 def mask_iou_counts(pred_mask: np.ndarray,
@@ -107,10 +107,6 @@ class SceneQueryIoU(BaseMetric):
     def _dump(self, summary: dict) -> None:
         if self.out_dir is None:
             return
-        os.makedirs(self.out_dir, exist_ok=True)
         tag = f'_{self.name}' if self.name else ''
-        path = osp.join(self.out_dir, f'scene_query_iou{tag}.json')
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(summary, f, indent=1)
-        os.replace(tmp, path)
+        atomic_write_json(osp.join(self.out_dir, f'scene_query_iou{tag}.json'),
+                          summary)

@@ -1,6 +1,4 @@
 """Zero-shot classification accuracy with per-class results."""
-import json
-import os
 import os.path as osp
 from typing import List, Optional, Sequence
 
@@ -9,6 +7,8 @@ import torch
 from mmdet3d.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
+
+from cg3d_mm.utils.io import atomic_write_json
 
 
 def accuracy_summary(scores: np.ndarray, labels: np.ndarray,
@@ -109,11 +109,7 @@ class ZeroShotAccuracy(BaseMetric):
             if not log_file:
                 return
             out_dir = osp.dirname(log_file)
-        os.makedirs(out_dir, exist_ok=True)
         tag = f'_{self.name}' if self.name else ''
         path = osp.join(out_dir, f'zeroshot{tag}.json')
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(summary, f, indent=1)
-        os.replace(tmp, path)
+        atomic_write_json(path, summary)
         print_log(f'zero-shot results written to {path}', logger='current')

@@ -5,7 +5,7 @@ import torch
 from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModel
-from torch import Tensor, nn
+from torch import Tensor
 
 from cg3d_mm.structures import PointDataSample
 

@@ -10,7 +10,6 @@ with other weights does not see stale rows.
 import hashlib
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -20,6 +19,7 @@ from mmengine.model import BaseModule
 from open_clip.transformer import text_global_pool
 from torch import Tensor, nn
 
+from cg3d_mm.utils.io import atomic_write
 from .loading import build_clip_from_cfg
 
 
@@ -282,13 +282,5 @@ class CLIPTextEncoder(BaseModule):
             fingerprint=self.weights_fingerprint(),
             captions=list(self._rows),  # insertion order == row order
             embeddings=self._bank.detach().to('cpu'))
-        # write-then-rename: readers (other ranks, later runs) never see a
-        # half-written file
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix='.tmp')
-        os.close(fd)
-        try:
-            torch.save(data, tmp)
-            os.replace(tmp, self._cache_file())
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
+        # readers (other ranks, later runs) never see a half-written file
+        atomic_write(self._cache_file(), lambda f: torch.save(data, f))
