@@ -4,6 +4,8 @@ import os.path as osp
 import pytest
 import torch
 
+from cg3d_mm.apis.benchmark import small_model_cfg
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 # Two cores: keep torch from oversubscribing them across pytest workers.
@@ -84,18 +86,10 @@ log_processor = dict(window_size=1)  # log each iteration's own values
 
 # A tiny CG3D model (tiny PointMLP + the demo's tiny CLIP architecture) and
 # a 128-point test pipeline, for tests that encode with a config file.
-TINY_MODEL_CFG = """
+TINY_MODEL_CFG = f"""
 default_scope = 'mmdet3d'
 custom_imports = dict(imports=['cg3d_mm'], allow_failed_imports=False)
-clip = dict(model_name='cg3d-tiny-vit')
-model = dict(
-    type='CG3D',
-    backbone=dict(type='PointMLP', embed_channels=8,
-                  num_anchors=(64, 32, 16, 8), num_neighbors=8,
-                  pre_blocks=(1, 1, 1, 1), pos_blocks=(1, 1, 1, 1)),
-    img_backbone=dict(type='PromptedCLIPViT', clip=clip),
-    text_encoder=dict(type='CLIPTextEncoder', clip=clip),
-    head=dict(type='CG3DHead', in_channels=128, embed_dim=256))
+model = {small_model_cfg()!r}
 test_pipeline = [
     dict(type='LoadPointCloud', use_dims=(0, 1, 2)),
     dict(type='SamplePoints', num_points=128, method='fps'),
