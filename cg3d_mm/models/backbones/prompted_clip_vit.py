@@ -13,6 +13,12 @@ through ``ln_pre``, so the first layer's prompts are treated exactly like the
 deeper layers' ones, which replace residual-stream tokens that were never
 normalised either. The image features are the CLS token after ``ln_post``
 and the projection, i.e. what ``CLIP.encode_image`` returns (unnormalised).
+
+open_clip's plain ``ResidualAttentionBlock``s are run through
+:func:`residual_attention_block` (same weights and maths, faster with
+autograd on CPU), so forward hooks registered on those block modules do not
+fire; hook their submodules (``ln_1``, ``attn.out_proj``, ``mlp``...) or
+this module instead.
 """
 import math
 from typing import Optional
