@@ -5,6 +5,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet3d.registry import TRANSFORMS
 
+from cg3d_mm.utils.class_names import readable_class_name
+
 # Templates for pretraining captions. The caption set stays finite
 # (templates x classes), which is what lets the frozen text tower be cached.
 PRETRAIN_TEMPLATES = (
@@ -23,11 +25,6 @@ PRETRAIN_TEMPLATES = (
 )
 # CG3D evaluated zero-shot with one prompt.
 ZEROSHOT_TEMPLATES = ('This is a {}.', )
-
-
-def readable_class_name(name: str) -> str:
-    """``night_stand`` -> ``night stand``; ``flower_pot`` -> ``flower pot``."""
-    return ' '.join(name.replace('_', ' ').split())
 
 
 def check_templates(templates: Sequence[str], source: str = 'templates'):

@@ -19,6 +19,7 @@ from mmengine.model import BaseModule
 from open_clip.transformer import text_global_pool
 from torch import Tensor, nn
 
+from cg3d_mm.utils.class_names import readable_class_name
 from cg3d_mm.utils.io import atomic_write
 from .loading import build_clip_from_cfg
 
@@ -72,11 +73,6 @@ class FlatTextTower(nn.Module):
 
 def _reset_after_load(module: 'CLIPTextEncoder', incompatible_keys) -> None:
     module._reset_cache()
-
-
-def readable_class_name(name: str) -> str:
-    """``'night_stand'`` -> ``'night stand'``."""
-    return ' '.join(name.replace('_', ' ').split())
 
 
 @MODELS.register_module()
