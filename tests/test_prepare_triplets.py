@@ -370,6 +370,36 @@ def test_shapenetcore_with_official_split_lists(shapenetcore_root, tmp_path,
     assert summary.unlisted == 1 and not summary.failed  # t4 left out
 
 
+def test_shapenetcore_gets_cg3d_class_names(tmp_path):
+    """display / vessel come out as CG3D's monitor / ship in shape_names
+    (captions read "a photo of a monitor"); taxonomy.json keeps
+    ShapeNetCore's names and the dataset maps one to the other."""
+    root = tmp_path / 'ShapeNetCore.v2'
+    s = _shapes()
+    for synset, model_id, mesh in (('03211117', 'd1', s['box']),
+                                   ('03211117', 'd2', s['cyl']),
+                                   ('04530566', 'v1', s['cone']),
+                                   ('04530566', 'v2', s['ball'])):
+        _write(mesh, str(root / synset / model_id / 'models' /
+                         'model_normalized.obj'))
+    (root / 'taxonomy.json').write_text(json.dumps([
+        dict(synsetId='03211117', name='display,video display'),
+        dict(synsetId='04530566', name='vessel,watercraft')]))
+    out = str(tmp_path / 'out')
+    summary = prepare_triplets(str(root), out, 'shapenetcore',
+                               val_ratio=0.0, test_ratio=0.5, **SMALL)
+    assert not summary.failed
+    with open(osp.join(out, 'shape_names.txt')) as f:
+        assert f.read().split() == ['monitor', 'ship']
+    with open(osp.join(out, 'taxonomy.json')) as f:
+        assert json.load(f) == {'03211117': 'display,video display',
+                                '04530566': 'vessel,watercraft'}
+    ds = ShapeNetTriplets(data_root=out, ann_file='test_img.txt',
+                          num_views=3)
+    assert sorted(ds.get_data_info(i)['class_name']
+                  for i in range(len(ds))) == ['monitor', 'ship']
+
+
 def test_modelnet_folders_give_the_split_and_turn_z_up(tmp_path):
     root = tmp_path / 'ModelNet10'
     tall = trimesh.creation.box((0.2, 0.3, 1.0))  # tall along z

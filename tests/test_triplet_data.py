@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import cg3d_mm  # noqa: F401
+from conftest import write_tiny_shapenet
 from cg3d_mm.datasets import ShapeNetTriplets
 from cg3d_mm.datasets.transforms import (LoadPointCloud, NormalizePoints,
                                          PackCG3DInputs, RandomDropPoints,
@@ -68,8 +69,37 @@ def test_missing_files_are_skipped_or_refused(tiny_shapenet):
 def test_unknown_class_is_named(tiny_shapenet):
     with open(osp.join(tiny_shapenet, 'shape_names.txt'), 'w') as f:
         f.write('chair\ntable\nlamp\n')
-    with pytest.raises(ValueError, match="class 'mug'.*shape_names.txt"):
+    with pytest.raises(ValueError,
+                       match=r"synset 00000003 .*\(mug, mugs\).*shape_names"):
         ShapeNetTriplets(data_root=tiny_shapenet, num_views=2)
+
+
+@pytest.mark.parametrize('names, shape_name', [
+    ('display,video display', 'display'),  # the first name
+    ('display,video display', 'monitor'),  # CG3D's rename of it
+    ('vessel,watercraft', 'ship'),
+    ('ashcan,trash can,garbage can', 'trashcan'),
+    ('ashcan,trash can,garbage can', 'garbage can'),  # any listed name
+])
+def test_taxonomy_names_resolve_to_the_class_list(tmp_path, names,
+                                                  shape_name):
+    """Releases differ in whether shape_names.txt holds ShapeNetCore's
+    first taxonomy name or CG3D's rename; both load."""
+    import json
+    root = write_tiny_shapenet(tmp_path, classes=('chair', 'mug'),
+                               per_class=3)
+    with open(osp.join(root, 'taxonomy.json')) as f:
+        taxonomy = json.load(f)
+    taxonomy['00000001'] = names  # the 'mug' synset
+    with open(osp.join(root, 'taxonomy.json'), 'w') as f:
+        json.dump(taxonomy, f)
+    with open(osp.join(root, 'shape_names.txt'), 'w') as f:
+        f.write(f'chair\n{shape_name}\n')
+    ds = ShapeNetTriplets(data_root=root, ann_file='test_img.txt',
+                          num_views=2)
+    assert [ds.get_data_info(i)['class_name'] for i in range(len(ds))] == \
+        ['chair', shape_name]
+    assert ds.metainfo['classes'] == ('chair', shape_name)
 
 
 def test_missing_root_and_list_are_named(tmp_path, tiny_shapenet):

@@ -1,12 +1,13 @@
 """(point cloud, rendered view, caption) triplets in CG3D's ShapeNet layout."""
 import json
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmdet3d.registry import DATASETS
 
+from cg3d_mm.utils.class_names import taxonomy_class
 from .transforms.loading import UnreadableSampleError
 from .utils import build_transforms
 
@@ -18,8 +19,8 @@ def read_lines(path: str, what: str) -> List[str]:
         return [line.strip() for line in f if line.strip()]
 
 
-def read_taxonomy(path: str) -> dict:
-    """Map synset id -> class name (the first of the listed names).
+def read_taxonomy(path: str) -> Dict[str, List[str]]:
+    """Map synset id -> its listed names (``"name1,name2"`` split).
 
     Accepts ``{synset: "name1,name2,..."}`` (CG3D / Point-BERT) and
     ShapeNetCore's own list of ``{"synsetId": ..., "name": ...}``.
@@ -37,7 +38,8 @@ def read_taxonomy(path: str) -> dict:
     if not isinstance(raw, dict) or not raw:
         raise ValueError(f'{path}: expected a dict synset -> "name1,name2" '
                          'or a ShapeNetCore taxonomy list')
-    return {k: v.split(',')[0].strip() for k, v in raw.items()}
+    return {k: [n.strip() for n in v.split(',') if n.strip()] or [k]
+            for k, v in raw.items()}
 
 
 @DATASETS.register_module()
@@ -141,11 +143,12 @@ class ShapeNetTriplets(BaseDataset):
             if synset not in taxonomy:
                 raise ValueError(f'{self.ann_file}: synset {synset} of '
                                  f'{line!r} is not in {self.taxonomy_file}')
-            class_name = taxonomy[synset]
-            if class_name not in label_of:
+            class_name = taxonomy_class(taxonomy[synset], label_of)
+            if class_name is None:
                 raise ValueError(
-                    f'{self.ann_file}: class {class_name!r} of {line!r} '
-                    f'(synset {synset}) is not in {self.class_file}')
+                    f'{self.ann_file}: no name of synset {synset} of '
+                    f'{line!r} ({", ".join(taxonomy[synset])}) is in '
+                    f'{self.class_file}')
             pts_path = osp.join(self.data_prefix['pts'], f'{name}.npy')
             view_dir = osp.join(self.data_prefix['img'], synset, model_id)
             if not osp.isfile(pts_path) or not osp.isdir(view_dir):

@@ -5,7 +5,9 @@ sample name, the name used by CG3D's ShapeNet55 layout. Supported inputs::
 
     shapenetcore  <root>/<synset>/<id>/models/model_normalized.obj (+ .mtl,
                   ../images/ textures); class names from <root>/taxonomy.json
-                  (ShapeNetCore's list or a CG3D dict), else the synset ids
+                  (ShapeNetCore's list or a CG3D dict; the first name, with
+                  CG3D's renames display -> monitor, vessel -> ship,
+                  ashcan -> trashcan), else the synset ids
     modelnet      <root>/<class>/{train,test}/<class>_XXXX.off
     folder        <root>/<class>/**/<mesh>.{obj,off,ply,glb,gltf,stl}
 
@@ -23,6 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from cg3d_mm.utils.class_names import CG3D_CLASS_RENAMES
+
 FORMATS = ('shapenetcore', 'modelnet', 'folder')
 MESH_EXTENSIONS = ('.obj', '.off', '.ply', '.glb', '.gltf', '.stl')
 SHAPENETCORE_MESH = osp.join('models', 'model_normalized.obj')
@@ -39,7 +43,8 @@ class MeshRecord:
     Attributes:
         path (str): Mesh file (for ShapeNetCore possibly missing: then the
             sample fails with that reason).
-        class_name (str): Class name (first taxonomy name).
+        class_name (str): Class name (first taxonomy name, CG3D's rename
+            for display / vessel / ashcan).
         synset (str): Synset id of the class (no '-').
         model_id (str): Model id, unique within the synset.
         split (str, optional): Split given by the dataset itself
@@ -105,7 +110,8 @@ def _discover_shapenetcore(root: str) -> Found:
                 and osp.isdir(osp.join(root, synset))):
             continue  # taxonomy.json, README, zips, ...
         full = names.get(synset, synset)
-        class_name = full.split(',')[0]
+        first = full.split(',')[0]
+        class_name = CG3D_CLASS_RENAMES.get(first, first)
         taxonomy[synset] = full
         for model_id in _listdir(osp.join(root, synset)):
             if osp.isdir(osp.join(root, synset, model_id)):

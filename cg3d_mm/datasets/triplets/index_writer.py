@@ -62,8 +62,8 @@ def write_index(out: str, samples: Sequence[MeshRecord],
     synsets = sorted({r.synset for r in samples})
     texts = {list_file(s): ''.join(f'{x}\n' for x in sorted(v))
              for s, v in lines.items()}
-    texts[SHAPE_NAMES] = ''.join(f'{taxonomy[s].split(",")[0]}\n'
-                                 for s in synsets)
+    class_of = {r.synset: r.class_name for r in samples}
+    texts[SHAPE_NAMES] = ''.join(f'{class_of[s]}\n' for s in synsets)
     texts[TAXONOMY] = _json({s: taxonomy[s] for s in synsets})
     texts[SOURCES] = _json({r.name: osp.relpath(r.path, mesh_root)
                             for r in samples})
