@@ -15,6 +15,7 @@ from torch import Tensor
 from cg3d_mm.datasets.transforms.captions import (ZEROSHOT_TEMPLATES,
                                                   check_templates)
 from cg3d_mm.structures import PointDataSample
+from .data_preprocessors import build_data_preprocessor
 from .utils import global_point_feats, uses_mmcv_point_ops
 
 POINT_ENCODER = 'point_encoder'
@@ -88,13 +89,9 @@ class CG3D(BaseModel):
                  save_frozen_clip: bool = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='CG3DDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            # mmdet3d's registry, whatever the current default scope
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self._mmcv_ops = uses_mmcv_point_ops(self.backbone)
         self.neck = MODELS.build(neck) if neck is not None else None

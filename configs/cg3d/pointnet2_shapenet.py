@@ -6,33 +6,12 @@ _base_ = [
     './_base_/datasets/shapenet_triplets.py',
     './_base_/schedules/cg3d_alternating_100e.py',
     './_base_/default_runtime.py',
+    './_base_/models/pointnet2_votenet_encoder.py',
 ]
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PointNet2SASSG',
-        # xyz only. VoteNet reads xyz + height (in_channels=4): its config
-        # zero-pads the first SA layer's input channels on load.
-        in_channels=3,
-        # VoteNet's radii and group sizes (normalize_xyz divides offsets by
-        # the radius) with fewer centres for 1024-point objects in the unit
-        # sphere (VoteNet: 2048, 1024, 512, 256 of 20k-40k scene points);
-        # none of these set a weight shape
-        num_points=(512, 256, 128, 64),
-        radius=(0.2, 0.4, 0.8, 1.2),
-        num_samples=(64, 32, 16, 16),
-        # VoteNet's widths: every backbone weight maps onto VoteNet's
-        sa_channels=((64, 64, 128), (128, 128, 256), (128, 128, 256),
-                     (128, 128, 256)),
-        fp_channels=((256, 256), (256, 256)),
-        norm_cfg=dict(type='BN2d'),
-        sa_cfg=dict(type='PointSAModule', pool_mod='max', use_xyz=True,
-                    normalize_xyz=True)),
-    # Max over the last FP stage (VoteNet's seed features): the FP modules
-    # are pretrained too, and no backbone weight is left unused.
-    neck=dict(type='GlobalPoolNeck', pool='max',
-              feature_keys=('fp_features', ), in_channels=256),
+    backbone=dict(_base_.pointnet2_backbone, _delete_=True),
+    neck=_base_.pointnet2_neck,
     head=dict(in_channels=256))
 
 # Batch 32, AdamW 1e-4 / wd 0.1, prompts SGD 0.01 (the PointMLP recipe; the

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from cg3d_mm.structures import PointDataSample
 
+from ..data_preprocessors import build_data_preprocessor
 from ..utils import global_point_feats, uses_mmcv_point_ops
 
 
@@ -46,13 +47,9 @@ class PointClassifier(BaseModel):
                  neck: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='CG3DDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            # mmdet3d's registry, whatever the current default scope
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
+from torch import nn
 
 # open_clip's OPENAI_DATASET_MEAN / STD, the default until the model sets
 # its own CLIP's values.
@@ -65,3 +66,11 @@ class CG3DDataPreprocessor(BaseDataPreprocessor):
                                      align_corners=False, antialias=True)
             inputs['imgs'] = (imgs - self.mean) / self.std
         return dict(inputs=inputs, data_samples=data.get('data_samples'))
+
+
+def build_data_preprocessor(cfg: Optional[dict] = None) -> nn.Module:
+    """``cfg`` (default: :class:`CG3DDataPreprocessor`) built from mmdet3d's
+    registry whatever the current default scope; a module passes through."""
+    if cfg is None:
+        cfg = dict(type='CG3DDataPreprocessor')
+    return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
