@@ -5,7 +5,7 @@
 ``OPTIM_WRAPPER_CONSTRUCTORS``), makes mmengine load checkpoints weights-only
 and lets configs inherit ``cg3d_mm::cg3d/<file>.py``.
 """
-from . import datasets, engine, evaluation, models  # noqa: F401  (registry)
+from . import datagen, datasets, engine, evaluation, models  # noqa: F401
 from .utils import install_weights_only_loader, register_config_package
 from .version import __version__
 

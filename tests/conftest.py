@@ -3,8 +3,9 @@ import os.path as osp
 
 import pytest
 import torch
+from data_writers import write_tiny_shapenet
 
-from cg3d_mm.apis.benchmark import small_model_cfg
+from cg3d_mm.benchmark.harness import small_model_cfg
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -22,6 +23,16 @@ def _isolated_default_scope():
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clip_cache():
+    """Models built with the same CLIP config share one loaded CLIP per
+    process; a test that seeds and builds must get its own weights, not
+    those an earlier test's model left in the cache."""
+    from cg3d_mm.models.clip import clear_clip_cache
+    yield
+    clear_clip_cache()
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +98,7 @@ log_processor = dict(window_size=1)  # log each iteration's own values
 # A tiny CG3D model (tiny PointMLP + the demo's tiny CLIP architecture) and
 # a 128-point test pipeline, for tests that encode with a config file.
 TINY_MODEL_CFG = f"""
-default_scope = 'mmdet3d'
+default_scope = 'cg3d_mm'
 custom_imports = dict(imports=['cg3d_mm'], allow_failed_imports=False)
 model = {small_model_cfg()!r}
 test_pipeline = [
@@ -102,51 +113,6 @@ test_pipeline = [
 @pytest.fixture
 def repo_root():
     return REPO
-
-
-def write_tiny_shapenet(root, classes=('chair', 'table', 'lamp', 'mug'),
-                        per_class=4, num_points=256, image_size=32, views=2,
-                        seed=0):
-    """A small ShapeNet/CG3D layout written with numpy + PIL only.
-
-    Each class is a distinct point distribution (so a model can tell them
-    apart) and each view a distinct flat colour.
-    """
-    import json
-
-    import numpy as np
-    from PIL import Image
-    rng = np.random.default_rng(seed)
-    root = str(root)
-    os.makedirs(osp.join(root, 'shapenet_pc'), exist_ok=True)
-    synsets = {c: f'{i:08d}' for i, c in enumerate(classes)}
-    splits = {'train': [], 'val': [], 'test': []}
-    for ci, c in enumerate(classes):
-        for j in range(per_class):
-            model_id = f'm{ci}{j:03d}'
-            name = f'{synsets[c]}-{model_id}'
-            pts = rng.normal(size=(num_points, 3)).astype(np.float32)
-            pts[:, ci % 3] *= 3.0 + ci  # class-specific elongation
-            np.save(osp.join(root, 'shapenet_pc', name + '.npy'), pts)
-            view_dir = osp.join(root, 'shapenet_render', 'img', synsets[c],
-                                model_id)
-            os.makedirs(view_dir, exist_ok=True)
-            for v in range(views):
-                img = np.full((image_size, image_size, 3),
-                              (40 * ci + 10 * v) % 255, np.uint8)
-                img[::4] = 255 - img[::4]
-                Image.fromarray(img).save(osp.join(view_dir, f'{v:03d}.png'))
-            split = ('train' if j < per_class - 2 else
-                     'val' if j == per_class - 2 else 'test')
-            splits[split].append(name + '.npy')
-    for split, lines in splits.items():
-        with open(osp.join(root, f'{split}_img.txt'), 'w') as f:
-            f.write('\n'.join(lines) + '\n')
-    with open(osp.join(root, 'shape_names.txt'), 'w') as f:
-        f.write('\n'.join(classes) + '\n')
-    with open(osp.join(root, 'taxonomy.json'), 'w') as f:
-        json.dump({s: f'{c},{c}s' for c, s in synsets.items()}, f)
-    return root
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from cg3d_mm.apis.benchmark import (POINT_OP_CONFIGS, SMALL_POINT_OP_CONFIGS,
-                                    format_markdown, random_clip_weights,
-                                    run_benchmark, small_model_cfg,
-                                    write_report)
+from cg3d_mm.benchmark.harness import (POINT_OP_CONFIGS,
+                                       SMALL_POINT_OP_CONFIGS, format_markdown,
+                                       random_clip_weights, run_benchmark,
+                                       small_model_cfg, write_report)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODEL_CONFIG = osp.join(REPO, 'configs/cg3d/_base_/models/cg3d_pointmlp.py')

@@ -12,8 +12,8 @@ import json
 
 import torch
 
-from cg3d_mm.models.ops.benchmark import (DEFAULT_CONFIGS, benchmark_point_ops,
-                                          rows_to_markdown)
+from cg3d_mm.benchmark.naive_ops import (DEFAULT_CONFIGS, benchmark_point_ops,
+                                         rows_to_markdown)
 
 
 def parse_config(text: str) -> tuple:

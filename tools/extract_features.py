@@ -20,11 +20,12 @@ import json
 import torch
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.apis.linear_probe import (FEATURES, SPLITS,
-                                       build_feature_extractor,
-                                       build_probe_dataset, extract_features,
-                                       linear_probe, save_features)
-from cg3d_mm.apis.zeroshot import BENCHMARKS
+from cg3d_mm.datasets.benchmarks import BENCHMARKS
+from cg3d_mm.evaluation.linear_probe import (FEATURES, SPLITS,
+                                             build_feature_extractor,
+                                             build_probe_dataset,
+                                             extract_features, linear_probe,
+                                             save_features)
 
 
 def parse_args(argv=None):

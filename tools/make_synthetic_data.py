@@ -11,7 +11,7 @@ import time
 
 from mmengine.logging import print_log
 
-from cg3d_mm.datasets.synthetic import CATEGORIES, LAYOUTS, generate
+from cg3d_mm.datagen.synthetic import CATEGORIES, LAYOUTS, generate
 
 
 def parse_args(argv=None) -> argparse.Namespace:

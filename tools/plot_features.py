@@ -88,7 +88,7 @@ def _features(model, dataset, subset: np.ndarray, views: Optional[List[str]],
               batch_size: int) -> Dict[str, np.ndarray]:
     import torch
 
-    from cg3d_mm.apis import encode_dataset, encode_images
+    from cg3d_mm.apis.inference import encode_dataset, encode_images
     out = dict(point=encode_dataset(
         model, torch.utils.data.Subset(dataset, subset.tolist()),
         batch_size))
@@ -133,8 +133,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     import torch
     from mmdet3d.registry import DATASETS
 
-    from cg3d_mm.apis import init_model
-    from cg3d_mm.apis.retrieval import _dataset_items, database_from_config
+    from cg3d_mm.apis.inference import init_model
+    from cg3d_mm.retrieval.index import _dataset_items, database_from_config
     from cg3d_mm.utils.io import atomic_write
 
     torch.manual_seed(args.seed)  # a reproducible "random init"

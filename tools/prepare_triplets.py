@@ -21,7 +21,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from cg3d_mm.datasets.triplets import FORMATS, IMAGE_MODES, prepare_triplets
+from cg3d_mm.datagen.triplets import FORMATS, IMAGE_MODES, prepare_triplets
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -83,10 +83,11 @@ def _slug(text: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    from cg3d_mm.apis import (SceneQuerier, evaluate_scene_queries,
-                              init_model, write_query_outputs)
-    from cg3d_mm.utils.io import atomic_write_json
+    from cg3d_mm.apis.inference import init_model
     from cg3d_mm.datasets.scenes import find_scenes, load_scene
+    from cg3d_mm.scene.querier import (SceneQuerier, evaluate_scene_queries,
+                                       write_query_outputs)
+    from cg3d_mm.utils.io import atomic_write_json
 
     scenes = find_scenes(args.scene)
     if args.max_scenes:

@@ -75,7 +75,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def _queries(model, args):
     """(kind, query, embedding) of every query on the command line."""
-    from cg3d_mm.apis import encode_images, encode_point_clouds, encode_texts
+    from cg3d_mm.apis.inference import (encode_images, encode_point_clouds,
+                                        encode_texts)
     out = []
     if args.text:
         emb = encode_texts(model, args.text,
@@ -110,7 +111,7 @@ def _print_metrics(metrics: dict) -> None:
 
 def _tile_points(path: str, size: int, up_axis: str) -> np.ndarray:
     from cg3d_mm.datasets.transforms import read_points
-    from cg3d_mm.visualization import render_points
+    from cg3d_mm.render import render_points
     pts = read_points(path)[:, :3]
     if len(pts) > 2048:
         pts = pts[np.random.default_rng(0).choice(len(pts), 2048, False)]
@@ -125,7 +126,7 @@ def _tile_query(kind: str, query: str, size: int, up_axis: str
     if kind == 'image':
         from PIL import Image
 
-        from cg3d_mm.apis import load_image
+        from cg3d_mm.apis.inference import load_image
         img = Image.fromarray(load_image(query))
         scale = size / max(img.size)
         img = img.resize((max(1, round(img.width * scale)),
@@ -141,8 +142,8 @@ def write_grid(path: str, results: List[dict], index, topk: int,
     """One row per query: the query tile, then its top-k renders."""
     from PIL import Image
 
+    from cg3d_mm.render import make_contact_sheet
     from cg3d_mm.utils.io import atomic_write
-    from cg3d_mm.visualization import make_contact_sheet
     tiles, labels = [], []
     blank = np.full((size, size, 3), 255, np.uint8)
     for res in results:
@@ -165,9 +166,8 @@ def write_grid(path: str, results: List[dict], index, topk: int,
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    from cg3d_mm.apis import evaluate_retrieval, init_model
-    from cg3d_mm.apis.encode import model_up_axis
-    from cg3d_mm.apis.retrieval import load_or_build_index
+    from cg3d_mm.apis.inference import init_model, model_up_axis
+    from cg3d_mm.retrieval.index import evaluate_retrieval, load_or_build_index
     from cg3d_mm.utils.io import atomic_write_json
 
     model = init_model(args.config, args.checkpoint, args.device,

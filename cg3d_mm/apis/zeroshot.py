@@ -9,67 +9,24 @@ checkpoint, prompt or hyper-parameter is ever selected here. Used by
 import os
 import os.path as osp
 import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
-from mmdet3d.registry import DATASETS, MODELS
 
-from cg3d_mm.datasets.transforms.captions import (ENSEMBLE_TEMPLATES,
-                                                  ZEROSHOT_TEMPLATES,
-                                                  check_templates)
+from cg3d_mm.datasets.benchmarks import (BENCHMARKS, Benchmark,
+                                         build_benchmark_dataset,
+                                         resolve_data_root)
 from cg3d_mm.evaluation.metrics.zeroshot_accuracy import accuracy_summary
+from cg3d_mm.registry import MODELS
 from cg3d_mm.utils.io import atomic_write_json
+from cg3d_mm.utils.templates import TEMPLATE_SETS
+from cg3d_mm.utils.templates import resolve_templates as _template_set
 
-# Named prompt sets: CG3D's single prompt and a fixed ensemble.
-TEMPLATE_SETS: Dict[str, Tuple[str, ...]] = dict(
-    single=ZEROSHOT_TEMPLATES, ensemble=ENSEMBLE_TEMPLATES)
 POINT_ENCODER_PREFIXES = ('backbone.', 'neck.', 'head.')
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """One zero-shot benchmark: a dataset config without root / pipeline.
-
-    Attributes:
-        key (str): Short id (JSON / file names), e.g. ``'modelnet40'``.
-        name (str): Dataset name for the table.
-        variant (str): Split variant ('' when the dataset has one).
-        dataset (dict): ``type`` and arguments of the test dataset.
-    """
-    key: str
-    name: str
-    variant: str
-    dataset: dict = field(hash=False)
-
-
-BENCHMARKS: Tuple[Benchmark, ...] = (
-    Benchmark('modelnet10', 'ModelNet10', '',
-              dict(type='ModelNet', num_classes=10, split='test')),
-    Benchmark('modelnet40', 'ModelNet40', '',
-              dict(type='ModelNet', num_classes=40, split='test')),
-    Benchmark('scanobjectnn_pb_t50_rs', 'ScanObjectNN', 'PB_T50_RS',
-              dict(type='ScanObjectNN', variant='PB_T50_RS', split='test')),
-    Benchmark('scanobjectnn_obj_bg', 'ScanObjectNN', 'OBJ_BG',
-              dict(type='ScanObjectNN', variant='OBJ_BG', split='test')),
-    Benchmark('scanobjectnn_obj_only', 'ScanObjectNN', 'OBJ_ONLY',
-              dict(type='ScanObjectNN', variant='OBJ_ONLY', split='test')),
-)
-
-
-def zeroshot_pipeline(num_points: int) -> List[dict]:
-    """The evaluation pipeline: deterministic FPS to ``num_points``, unit
-    sphere, points only (same sample twice -> same tensor)."""
-    return [
-        dict(type='LoadPointCloud', use_dims=(0, 1, 2)),
-        dict(type='SamplePoints', num_points=num_points, method='fps'),
-        dict(type='NormalizePoints'),
-        dict(type='PackCG3DInputs', keys=('points', )),
-    ]
 
 
 def template_set_name(templates: Sequence[str]) -> str:
@@ -85,15 +42,10 @@ def resolve_templates(template_sets: Optional[Sequence[str]],
                       ) -> List[Tuple[str, Tuple[str, ...]]]:
     """``['single', 'ensemble']`` -> [(name, templates)]; None -> default."""
     if not template_sets:
-        default = check_templates(default, 'model test_cfg.templates')
+        default = _template_set(default, 'model test_cfg.templates')
         return [(template_set_name(default), default)]
-    out = []
-    for name in template_sets:
-        if name not in TEMPLATE_SETS:
-            raise ValueError(f'unknown template set {name!r}, expected one '
-                             f'of {tuple(TEMPLATE_SETS)}')
-        out.append((name, TEMPLATE_SETS[name]))
-    return out
+    return [(name, _template_set(name, 'template set'))
+            for name in template_sets]
 
 
 def _as_config(config: Union[str, Config]) -> Config:
@@ -120,28 +72,6 @@ def config_num_points(cfg: Config) -> int:
     raise ValueError(f'{cfg.filename}: cannot tell the point count (no '
                      'SamplePoints in test_dataloader.dataset.pipeline and '
                      'no num_points); pass num_points explicitly')
-
-
-def resolve_data_root(cfg: Config, data_root: Optional[str] = None) -> str:
-    """Folder holding ``modelnet40_normal_resampled/`` and ``ScanObjectNN/``.
-
-    ``data_root`` if given; the built-in synthetic world for configs that
-    use it (``synthetic`` settings and no data root); else the folder that
-    holds the config's test data (``data/ShapeNet55/`` -> ``data``); else
-    ``data``.
-    """
-    if data_root is not None:
-        return str(data_root)
-    test_ds = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    synthetic = cfg.get('synthetic', None)
-    if synthetic is None and test_ds.get('data_root') is None:
-        synthetic = test_ds.get('synthetic')
-    if synthetic is not None:
-        from cg3d_mm.datasets.synthetic import ensure_synthetic_data
-        return str(ensure_synthetic_data(**synthetic))
-    if test_ds.get('data_root'):
-        return osp.dirname(osp.normpath(test_ds['data_root'])) or '.'
-    return 'data'
 
 
 def _state_dict_of(checkpoint: Union[str, dict]) -> Tuple[dict, str]:
@@ -210,41 +140,10 @@ def build_zeroshot_model(config: Union[str, Config],
     """Build the config's model once and load the checkpoint's weights."""
     from mmengine.registry import init_default_scope
     cfg = _as_config(config)
-    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
+    init_default_scope(cfg.get('default_scope', 'cg3d_mm'))
     model = MODELS.build(cfg.model)
     load_point_encoder(model, checkpoint)
     return model.to(device).eval()
-
-
-def build_benchmark_dataset(bench: Benchmark, data_root: str,
-                            num_points: int):
-    """The benchmark's test dataset, or (None, reason) if files are absent.
-
-    ModelNet falls back from the text layout to the release's
-    ``modelnet{K}_test_8192pts_fps.dat`` when only the pickle is present.
-
-    Returns:
-        tuple: (dataset or None, skip reason or None).
-    """
-    ds_cfg = dict(bench.dataset)
-    cls = DATASETS.get(ds_cfg['type'])
-    root = osp.join(data_root, cls.DEFAULT_DIR)
-    args = {k: v for k, v in ds_cfg.items() if k != 'type'}
-    missing = [f for f in cls.source_files(root, **args)
-               if not osp.isfile(f)]
-    if missing and ds_cfg['type'] == 'ModelNet' and 'dat_file' not in args:
-        dat = cls.default_dat_file(args.get('num_classes', 40),
-                                   args.get('split', 'test'))
-        dat_missing = [f for f in cls.source_files(root, dat_file=dat,
-                                                   **args)
-                       if not osp.isfile(f)]
-        if not dat_missing:
-            missing, args['dat_file'] = [], dat
-    if missing:
-        return None, f'missing {", ".join(missing)}'
-    dataset = cls(data_root=root, test_mode=True,
-                  pipeline=zeroshot_pipeline(num_points), **args)
-    return dataset, None
 
 
 @torch.no_grad()

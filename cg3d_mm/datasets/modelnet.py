@@ -8,7 +8,9 @@ from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-from mmdet3d.registry import DATASETS
+
+from cg3d_mm.registry import DATASETS
+from cg3d_mm.utils.assets import resolve_asset
 
 from .shapenet_triplets import read_lines
 from .transforms.loading import read_points
@@ -145,8 +147,7 @@ class ModelNet(BaseDataset):
                 raise ValueError('ModelNet: give data_root (the '
                                  f'{MODELNET_DIR} folder), or '
                                  'synthetic=dict(...) for the built-in data')
-            from .synthetic import ensure_synthetic_data
-            data_root = osp.join(str(ensure_synthetic_data(**synthetic)),
+            data_root = osp.join(resolve_asset('synthetic_data', **synthetic),
                                  MODELNET_DIR)
         if not osp.isdir(data_root):
             raise FileNotFoundError(

@@ -4,7 +4,9 @@ from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-from mmdet3d.registry import DATASETS
+
+from cg3d_mm.registry import DATASETS
+from cg3d_mm.utils.assets import resolve_asset
 
 from .utils import build_transforms
 
@@ -134,8 +136,7 @@ class ScanObjectNN(BaseDataset):
                                  'holding main_split/ and main_split_nobg/),'
                                  ' or synthetic=dict(...) for the built-in '
                                  'data')
-            from .synthetic import ensure_synthetic_data
-            data_root = osp.join(str(ensure_synthetic_data(**synthetic)),
+            data_root = osp.join(resolve_asset('synthetic_data', **synthetic),
                                  SCANOBJECTNN_DIR)
         if not osp.isdir(data_root):
             raise FileNotFoundError(

@@ -5,9 +5,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
-from mmdet3d.registry import DATASETS
 
+from cg3d_mm.registry import DATASETS
+from cg3d_mm.utils.assets import resolve_asset
 from cg3d_mm.utils.class_names import taxonomy_class
+
 from .transforms.loading import UnreadableSampleError
 from .utils import build_transforms
 
@@ -93,9 +95,8 @@ class ShapeNetTriplets(BaseDataset):
             if synthetic is None:
                 raise ValueError('ShapeNetTriplets: give data_root, or '
                                  'synthetic=dict(...) for the built-in data')
-            from .synthetic import ensure_synthetic_data
             data_root = osp.join(
-                str(ensure_synthetic_data(**synthetic)), 'ShapeNet55')
+                resolve_asset('synthetic_data', **synthetic), 'ShapeNet55')
         if not osp.isdir(data_root):
             raise FileNotFoundError(
                 f'ShapeNetTriplets: data_root {data_root} does not exist '

@@ -5,16 +5,16 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
-from cg3d_mm.datasets.transforms.captions import (ZEROSHOT_TEMPLATES,
-                                                  check_templates)
+from cg3d_mm.registry import MODELS
 from cg3d_mm.structures import PointDataSample
+from cg3d_mm.utils.templates import ZEROSHOT_TEMPLATES, resolve_templates
+
 from .data_preprocessors import build_data_preprocessor
 from .utils import global_point_feats, uses_mmcv_point_ops
 
@@ -123,7 +123,7 @@ class CG3D(BaseModel):
             # the original ran the image tower's last block for every token
             self.img_backbone.last_block_cls_only = False
         self.test_cfg = dict(test_cfg or {})
-        self.templates = check_templates(
+        self.templates = resolve_templates(
             self.test_cfg.get('templates', ZEROSHOT_TEMPLATES),
             'CG3D test_cfg.templates')
         # Set every iteration by AlternatingOptimizerHook; 'joint' otherwise.
@@ -296,7 +296,7 @@ class CG3D(BaseModel):
         """
         if not class_names:
             raise ValueError('set_class_names: empty class list')
-        templates = check_templates(templates or self.templates,
+        templates = resolve_templates(templates or self.templates,
                                     'zero-shot templates')
         self.class_names = list(class_names)
         self.class_prototypes = self.text_encoder.class_prototypes(

@@ -3,7 +3,7 @@
 # Same pipeline as pointmlp_shapenet.py with three changes that make it fit
 # 2 CPU cores in minutes: the synthetic data, a small open_clip architecture
 # (cg3d-tiny-vit) trained once on the synthetic renders as the "pretrained"
-# CLIP (see cg3d_mm/apis/demo_clip.py; real runs use ViT-B-16 weights), and a
+# CLIP (see cg3d_mm/datagen/demo_clip.py; real runs use ViT-B-16 weights), and a
 # narrower PointMLP of the same architecture on 512 points.
 _base_ = [
     './_base_/models/cg3d_pointmlp.py',

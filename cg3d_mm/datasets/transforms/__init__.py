@@ -1,5 +1,4 @@
-from .captions import (PRETRAIN_TEMPLATES, ZEROSHOT_TEMPLATES, SampleCaption,
-                       check_templates, readable_class_name)
+from .captions import SampleCaption
 from .formatting import PackCG3DInputs
 from .loading import (LoadPointCloud, LoadTripletImage, ResizeImage,
                       UnreadableSampleError, read_points)
@@ -8,8 +7,7 @@ from .points import (JitterPoints, NormalizePoints, PerturbRotation,
                      RandomScaleTranslate, SamplePoints)
 
 __all__ = [
-    'PRETRAIN_TEMPLATES', 'ZEROSHOT_TEMPLATES', 'SampleCaption',
-    'check_templates', 'readable_class_name', 'PackCG3DInputs',
+    'SampleCaption', 'PackCG3DInputs',
     'LoadPointCloud', 'LoadTripletImage', 'ResizeImage',
     'UnreadableSampleError', 'read_points', 'JitterPoints', 'NormalizePoints',
     'PerturbRotation', 'RandomDropPoints', 'RandomRotatePoints',

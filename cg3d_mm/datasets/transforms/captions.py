@@ -3,39 +3,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmdet3d.registry import TRANSFORMS
 
+from cg3d_mm.registry import TRANSFORMS
 from cg3d_mm.utils.class_names import readable_class_name
-
-# Templates for pretraining captions. The caption set stays finite
-# (templates x classes), which is what lets the frozen text tower be cached.
-PRETRAIN_TEMPLATES = (
-    'a photo of a {}.',
-    'a rendering of a {}.',
-    'a 3D model of a {}.',
-    'a point cloud of a {}.',
-    'a photo of the {}.',
-    'a rendered image of a {}.',
-    'a 3D rendering of the {}.',
-    'an object of the category {}.',
-    'a CAD model of a {}.',
-    'a picture of a {}.',
-    'there is a {} in the scene.',
-    'a {} in a 3D scene.',
-)
-# CG3D evaluated zero-shot with one prompt.
-ZEROSHOT_TEMPLATES = ('This is a {}.', )
-
-
-def check_templates(templates: Sequence[str], source: str = 'templates'):
-    if isinstance(templates, str) or not len(templates):
-        raise ValueError(f'{source}: expected a non-empty list of templates, '
-                         f'got {templates!r}')
-    for t in templates:
-        if not isinstance(t, str) or t.count('{}') != 1:
-            raise ValueError(f"{source}: template {t!r} must contain exactly "
-                             "one '{}' where the class name goes")
-    return tuple(templates)
+from cg3d_mm.utils.templates import PRETRAIN_TEMPLATES, check_templates
 
 
 @TRANSFORMS.register_module()
@@ -63,23 +34,3 @@ class SampleCaption(BaseTransform):
         results['caption'] = self.templates[idx].format(
             readable_class_name(results['class_name']))
         return results
-
-# A fixed prompt ensemble for zero-shot evaluation (prototype = mean of the
-# L2-normalised embeddings, renormalised; ULIP / OpenShape / Uni3D practice).
-# Written down before any evaluation and never tuned on a test split.
-ENSEMBLE_TEMPLATES = (
-    'This is a {}.',
-    'a point cloud of a {}.',
-    'a point cloud of the {}.',
-    'a 3D model of a {}.',
-    'a 3D scan of a {}.',
-    'a partial 3D scan of a {}.',
-    'a CAD model of a {}.',
-    'a rendering of a {}.',
-    'a photo of a {}.',
-    'a photo of the {}.',
-    'an object of the category {}.',
-    'there is a {} in the scene.',
-    'a {} in a 3D scene.',
-    'the shape of a {}.',
-)

@@ -3,8 +3,8 @@ from typing import Sequence
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmdet3d.registry import TRANSFORMS
 
+from cg3d_mm.registry import TRANSFORMS
 from cg3d_mm.structures import PointDataSample
 
 

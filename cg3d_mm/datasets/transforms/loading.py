@@ -5,7 +5,8 @@ from typing import Sequence
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmdet3d.registry import TRANSFORMS
+
+from cg3d_mm.registry import TRANSFORMS
 
 
 class UnreadableSampleError(IOError):

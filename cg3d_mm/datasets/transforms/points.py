@@ -4,7 +4,8 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmdet3d.registry import TRANSFORMS
+
+from cg3d_mm.registry import TRANSFORMS
 
 from .loading import UnreadableSampleError
 
@@ -83,7 +84,7 @@ class SamplePoints(BaseTransform):
         elif self.method == 'first':
             pts = pts[:self.num_points]
         elif n > self.num_points:
-            from cg3d_mm.models.ops import furthest_point_sample
+            from cg3d_mm.ops import furthest_point_sample
             idx = furthest_point_sample(
                 torch.from_numpy(pts[None, :, :3]), self.num_points)[0]
             pts = pts[idx.numpy()]

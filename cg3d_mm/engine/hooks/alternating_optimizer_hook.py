@@ -1,9 +1,10 @@
 from typing import Optional, Sequence
 
-from mmdet3d.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
+
+from cg3d_mm.registry import HOOKS
 
 DATA_BATCH = Optional[dict]
 

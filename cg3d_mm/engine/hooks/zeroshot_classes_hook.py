@@ -1,8 +1,9 @@
 from typing import Optional, Sequence
 
-from mmdet3d.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+
+from cg3d_mm.registry import HOOKS
 
 
 @HOOKS.register_module()

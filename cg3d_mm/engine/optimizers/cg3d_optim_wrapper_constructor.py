@@ -2,10 +2,11 @@ from contextlib import nullcontext
 from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
-from mmdet3d.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmengine.registry import DefaultScope
+
+from cg3d_mm.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 # Which submodules each of CG3D's optimizers owns.
 DEFAULT_PARTS = dict(
@@ -81,9 +82,9 @@ class CG3DOptimWrapperConstructor:
             cfg = dict(self.wrapper_cfgs[name])
             paramwise = cfg.pop('paramwise_cfg', None)
             # outside a Runner (no default scope) look wrapper types up in
-            # mmdet3d's registry, where cg3d_mm's are registered
+            # the cg3d_mm scope (falls through to mmdet3d and mmengine)
             scope = nullcontext() if DefaultScope.get_current_instance() \
-                else DefaultScope.overwrite_default_scope('mmdet3d')
+                else DefaultScope.overwrite_default_scope('cg3d_mm')
             with scope:
                 wrappers[name] = _TrainableOnly(cfg, paramwise)(sub)
             owned.update(id(p) for p in trainable)

@@ -2,8 +2,9 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
-from mmdet3d.registry import OPTIM_WRAPPERS
 from mmengine.optim import OptimWrapper
+
+from cg3d_mm.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -3,8 +3,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmdet3d.registry import METRICS
 from mmengine.evaluator import BaseMetric
+
+from cg3d_mm.registry import METRICS
 
 from .zeroshot_accuracy import accuracy_summary
 

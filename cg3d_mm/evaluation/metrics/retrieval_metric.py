@@ -21,10 +21,10 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmdet3d.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from cg3d_mm.registry import METRICS
 from cg3d_mm.utils.io import atomic_write_json
 
 DEFAULT_TOPK = (1, 5, 10)

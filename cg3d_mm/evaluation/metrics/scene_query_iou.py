@@ -12,9 +12,9 @@ from collections import defaultdict
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmdet3d.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
+from cg3d_mm.registry import METRICS
 from cg3d_mm.utils.io import atomic_write_json
 
 

@@ -7,13 +7,12 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from cg3d_mm.models.ops import (furthest_point_sample, gather_points,
-                                group_points, knn)
+from cg3d_mm.ops import furthest_point_sample, gather_points, group_points, knn
+from cg3d_mm.registry import MODELS
 
 
 class MiniPointNet(nn.Module):

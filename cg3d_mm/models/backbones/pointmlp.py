@@ -4,13 +4,12 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
 from mmcv.cnn import build_activation_layer, build_norm_layer
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from cg3d_mm.models.ops import (furthest_point_sample, gather_points,
-                                group_points, knn)
+from cg3d_mm.ops import furthest_point_sample, gather_points, group_points, knn
+from cg3d_mm.registry import MODELS
 
 
 class PointwiseMLP(nn.Module):

@@ -24,12 +24,13 @@ import math
 from typing import Optional
 
 import torch
-from mmdet3d.registry import MODELS
 from mmengine.model import BaseModule
 from open_clip.transformer import ResidualAttentionBlock, VisionTransformer
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
+
+from cg3d_mm.registry import MODELS
 
 from ..clip.loading import build_clip_from_cfg, preprocess_facts
 

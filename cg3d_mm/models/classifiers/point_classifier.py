@@ -2,11 +2,11 @@
 from typing import Dict, List, Optional, Union
 
 import torch
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from cg3d_mm.registry import MODELS
 from cg3d_mm.structures import PointDataSample
 
 from ..data_preprocessors import build_data_preprocessor

@@ -28,6 +28,8 @@ import open_clip
 import torch
 from torch import nn
 
+from cg3d_mm.utils.assets import resolve_asset
+
 from . import archs  # noqa: F401  (registers the built-in small archs)
 
 _OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
@@ -325,7 +327,7 @@ def build_clip_from_cfg(cfg: Any) -> CLIPBundle:
             checkpoint=..., ...)`` as written in mmengine configs. The CPU
             demo's ``dict(model_name='cg3d-tiny-vit', demo=dict(...))``
             takes its checkpoint from
-            :func:`cg3d_mm.apis.demo_clip.ensure_demo_clip` (trained once on
+            the ``demo_clip`` asset of :mod:`cg3d_mm.datagen` (trained once on
             the synthetic renders, then loaded like any local checkpoint).
     """
     if isinstance(cfg, CLIPBundle):
@@ -340,7 +342,6 @@ def build_clip_from_cfg(cfg: Any) -> CLIPBundle:
         if cfg.get('pretrained') or cfg.get('checkpoint'):
             raise ValueError('clip: `demo` trains its own weights; remove '
                              'pretrained/checkpoint, or remove demo')
-        from cg3d_mm.apis.demo_clip import ensure_demo_clip
-        cfg['checkpoint'] = ensure_demo_clip(
-            model_name=cfg['model_name'], **dict(demo))
+        cfg['checkpoint'] = resolve_asset(
+            'demo_clip', model_name=cfg['model_name'], **dict(demo))
     return build_clip(**cfg)

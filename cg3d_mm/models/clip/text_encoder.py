@@ -14,13 +14,14 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
-from mmdet3d.registry import MODELS
 from mmengine.model import BaseModule
 from open_clip.transformer import text_global_pool
 from torch import Tensor, nn
 
+from cg3d_mm.registry import MODELS
 from cg3d_mm.utils.class_names import readable_class_name
 from cg3d_mm.utils.io import atomic_write
+
 from .loading import build_clip_from_cfg
 
 

@@ -2,9 +2,10 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmdet3d.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
 from torch import nn
+
+from cg3d_mm.registry import MODELS
 
 # open_clip's OPENAI_DATASET_MEAN / STD, the default until the model sets
 # its own CLIP's values.

@@ -5,10 +5,11 @@ from typing import Dict, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor
+
+from cg3d_mm.registry import MODELS
 
 from ..losses import info_nce
 

@@ -3,10 +3,11 @@ from typing import Dict, Optional, Sequence
 
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
+
+from cg3d_mm.registry import MODELS
 
 
 @MODELS.register_module()

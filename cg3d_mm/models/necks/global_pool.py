@@ -2,10 +2,11 @@
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-from mmdet3d.registry import MODELS
 from mmdet3d.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor
+
+from cg3d_mm.registry import MODELS
 
 BackboneOutput = Union[Tensor, Dict[str, Union[Tensor, List[Tensor]]]]
 

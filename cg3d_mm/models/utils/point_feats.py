@@ -3,7 +3,7 @@ from typing import Optional
 
 from torch import Tensor, nn
 
-from ..ops import mmcv_point_ops_cpu_fallback
+from cg3d_mm.ops import mmcv_point_ops_cpu_fallback
 
 
 def uses_mmcv_point_ops(backbone: nn.Module) -> bool:

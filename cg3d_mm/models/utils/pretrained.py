@@ -33,11 +33,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
-# mmengine's root registry: found whatever the default scope (tests build
-# models outside a Runner, where no scope is set).
-from mmengine.registry import WEIGHT_INITIALIZERS
 from torch import Tensor, nn
 
+# mmengine's root registry: found whatever the default scope (tests build
+# models outside a Runner, where no scope is set).
+from cg3d_mm.registry import WEIGHT_INITIALIZERS
 from cg3d_mm.utils.checkpoint import load_weights_only
 
 INIT_TYPE = 'CG3DPretrained'

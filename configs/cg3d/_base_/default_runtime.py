@@ -1,4 +1,4 @@
-default_scope = 'mmdet3d'
+default_scope = 'cg3d_mm'
 custom_imports = dict(imports=['cg3d_mm'], allow_failed_imports=False)
 
 default_hooks = dict(

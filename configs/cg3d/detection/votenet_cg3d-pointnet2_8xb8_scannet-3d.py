@@ -27,7 +27,7 @@ custom_imports = dict(imports=['cg3d_mm'], allow_failed_imports=False)
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='CG3DPretrained',
+            type='cg3d_mm.CG3DPretrained',
             checkpoint='work_dirs/pointnet2_shapenet/epoch_100.pth',
             prefix='backbone.',
             strict=True,

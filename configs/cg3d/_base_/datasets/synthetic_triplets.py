@@ -1,5 +1,5 @@
 # The built-in synthetic world in the CG3D layout (generated into the cache
-# directory on first use, see cg3d_mm/datasets/synthetic). Same pipeline as
+# directory on first use, see cg3d_mm/datagen/synthetic). Same pipeline as
 # the real ShapeNet triplets with two CPU-budget changes: 512 points, and the
 # per-axis scale/translation applied with probability 0.3 like the other
 # augmentations (always on, it slowed a 40-epoch run down the most).

@@ -1,0 +1,72 @@
+"""Kill a training run mid-epoch, resume it: the loss curve carries on."""
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO, TINY_CFG, write_tiny_shapenet
+
+ITERS_PER_EPOCH = 4  # 16 training objects / batch 4
+
+
+def _train(cfg, work_dir, *extra):
+    return subprocess.Popen(
+        [sys.executable, osp.join(REPO, 'tools', 'train.py'), str(cfg),
+         '--work-dir', str(work_dir), '--no-test', *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _logged_losses(work_dir):
+    """iteration -> logged total loss, over every run in the work dir."""
+    losses = {}
+    if not osp.isdir(work_dir):
+        return losses
+    for run in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                if 'loss' in row:
+                    losses[row['step']] = row['loss']  # later runs win
+    return losses
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_killed_run_resumes_from_last_checkpoint(tmp_path):
+    data_root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=6)
+    cfg = tmp_path / 'tiny.py'
+    cfg.write_text(TINY_CFG.format(data_root=data_root, max_epochs=3))
+
+    full = _train(cfg, tmp_path / 'full')
+    assert full.wait(timeout=600) == 0, full.stderr.read()[-3000:]
+    reference = _logged_losses(tmp_path / 'full')
+    assert sorted(reference) == list(range(1, 3 * ITERS_PER_EPOCH + 1))
+
+    # same run, SIGKILLed in the middle of epoch 2
+    victim = _train(cfg, tmp_path / 'killed')
+    deadline = time.time() + 600
+    while max(_logged_losses(tmp_path / 'killed'), default=0) < \
+            ITERS_PER_EPOCH + 2:
+        assert victim.poll() is None, victim.stderr.read()[-3000:]
+        assert time.time() < deadline, 'training did not start'
+        time.sleep(0.2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert osp.isfile(tmp_path / 'killed' / 'epoch_1.pth')
+    assert not osp.exists(tmp_path / 'killed' / 'epoch_2.pth')
+
+    resumed = _train(cfg, tmp_path / 'killed', '--resume')
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()[-3000:]
+    after = _logged_losses(tmp_path / 'killed')
+    # epoch 2 is redone from the epoch-1 checkpoint (both optimizers and
+    # schedulers restored) and the curve matches the uninterrupted run
+    for step in range(ITERS_PER_EPOCH + 1, 3 * ITERS_PER_EPOCH + 1):
+        assert after[step] == pytest.approx(reference[step], rel=1e-4), step
+    assert osp.isfile(tmp_path / 'killed' / 'epoch_3.pth')
