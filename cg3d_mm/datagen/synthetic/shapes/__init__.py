@@ -9,14 +9,15 @@ from typing import Callable, Dict
 import numpy as np
 
 from .assembly import PALETTES, Shape, pick_color
+from .bedding import build_bed, build_pillow
 from .containers import (build_ashcan, build_bag, build_bottle, build_bowl,
                          build_box, build_mug, build_pot)
 from .devices import build_display, build_guitar, build_laptop
 from .fixtures import (build_bathtub, build_door, build_lamp, build_sink,
                        build_toilet)
-from .furniture import (build_bed, build_bench, build_bookshelf, build_cabinet,
-                        build_chair, build_desk, build_night_stand,
-                        build_pillow, build_sofa, build_table)
+from .seating import build_bench, build_chair, build_sofa
+from .storage import build_bookshelf, build_cabinet, build_night_stand
+from .tables import build_desk, build_table
 from .vehicles import build_airplane, build_car
 
 ShapeBuilder = Callable[[np.random.Generator], Shape]
