@@ -1,0 +1,240 @@
+"""Check the splits a config reads, or every split of a data root."""
+import glob
+import os.path as osp
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from cg3d_mm.utils.assets import resolve_asset
+from cg3d_mm.utils.io import atomic_write_json
+
+from ..modelnet import MODELNET_DIR
+from ..scanobjectnn import SCANOBJECTNN_DIR, VARIANTS, variant_file
+from .core import FileCheckCache, SplitReport
+from .modelnet import check_modelnet_split
+from .scanobjectnn import check_scanobjectnn_split
+from .scenes import check_scenes_split, find_info_files
+from .shapenet import check_shapenet_split
+
+LAYOUTS = ('shapenet', 'modelnet', 'scanobjectnn', 'scenes')
+# the dataloaders a run reads, and whether skips are tolerated there
+SPLIT_ROLES = dict(train='train', val='eval', test='eval')
+DEFAULT_MAX_BAD_RATIO = 0.01
+# mmdet3d's indoor datasets (info .pkl + points/ + masks)
+_SCENE_TYPES = ('S3DISDataset', 'S3DISSegDataset', 'ScanNetDataset',
+                'ScanNetSegDataset', 'ScanNetInstanceSegDataset')
+
+
+@dataclass
+class DataCheckReport:
+    """All splits checked for a run or by ``tools/check_data.py``."""
+    splits: List[SplitReport] = field(default_factory=list)
+    max_bad_ratio: float = DEFAULT_MAX_BAD_RATIO
+
+    def failures(self) -> List[str]:
+        """Why a run must not start: any problem in an evaluation split, a
+        problem of a training split's lists or classes, or more than
+        ``max_bad_ratio`` of a training split's samples unreadable."""
+        out = []
+        for s in self.splits:
+            if not s.problems:
+                continue
+            if s.role == 'eval':
+                out.append(f'{s.name} (evaluation split): {len(s.problems)} '
+                           'problem(s); evaluation needs every sample')
+            elif s.split_problems:
+                out.append(f'{s.name}: its list or class names are '
+                           'inconsistent')
+            elif s.bad_ratio > self.max_bad_ratio:
+                out.append(f'{s.name}: {len(s.bad_samples)} of '
+                           f'{s.num_samples} samples unreadable '
+                           f'({100 * s.bad_ratio:.1f} % > '
+                           f'{100 * self.max_bad_ratio:g} %)')
+        return out
+
+    @property
+    def num_problems(self) -> int:
+        return sum(len(s.problems) for s in self.splits)
+
+    def table(self) -> str:
+        head = ('split', 'role', 'layout', 'samples', 'files', 'cached',
+                'bad samples', 'problems', 'seconds')
+        rows = [head]
+        for s in self.splits:
+            rows.append((s.name, s.role, s.layout, str(s.num_samples),
+                         str(s.num_files), str(s.cached_files),
+                         str(len(s.bad_samples)), str(len(s.problems))
+                         if s.checked else f'not checked: {s.note}',
+                         f'{s.seconds:.2f}'))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = ['  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+                 for r in rows]
+        lines.insert(1, '  '.join('-' * w for w in widths))
+        return '\n'.join(lines)
+
+    def problem_lines(self, limit: int = 20) -> List[str]:
+        lines = [f'[{s.name}] {p.message}' for s in self.splits
+                 for p in s.problems]
+        if len(lines) > limit:
+            lines = lines[:limit] + [f'... and {len(lines) - limit} more']
+        return lines
+
+    def to_dict(self) -> dict:
+        return dict(max_bad_ratio=self.max_bad_ratio,
+                    num_problems=self.num_problems,
+                    failures=self.failures(),
+                    splits=[s.to_dict() for s in self.splits])
+
+    def write_json(self, path: str) -> None:
+        atomic_write_json(path, dict(self.to_dict(), written=time.strftime(
+            '%Y-%m-%dT%H:%M:%S')))
+
+
+def _pipeline_facts(pipeline: Sequence) -> dict:
+    """What a pipeline reads: views at all, and the fewest points it needs."""
+    types = [t.get('type') if isinstance(t, dict) else type(t).__name__
+             for t in pipeline or ()]
+    min_points = 1
+    for t in pipeline or ():
+        if isinstance(t, dict) and t.get('type') == 'SamplePoints':
+            min_points = max(min_points, int(t.get('num_points', 1)))
+    return dict(read_views='LoadTripletImage' in types,
+                min_points=min_points)
+
+
+def _data_root(ds: dict, default_dir: str) -> str:
+    root = ds.get('data_root')
+    if root is None and ds.get('synthetic') is not None:
+        root = osp.join(resolve_asset('synthetic_data', **ds['synthetic']),
+                        default_dir)
+    if root is None:
+        raise ValueError(f'{ds.get("type")}: no data_root in the config')
+    return root
+
+
+def check_dataset_cfg(ds: dict, name: str, role: str,
+                      workers: Optional[int] = None, use_cache: bool = True,
+                      deep: bool = False) -> List[SplitReport]:
+    """Check the data one dataset config reads (wrappers are unwrapped)."""
+    ds = dict(ds)
+    kind = str(ds.get('type', '')).split('.')[-1]
+    if 'dataset' in ds and kind not in ('ShapeNetTriplets', 'ModelNet',
+                                        'ScanObjectNN'):
+        return check_dataset_cfg(ds['dataset'], name, role, workers,
+                                 use_cache, deep)
+    if 'datasets' in ds:
+        return [r for i, d in enumerate(ds['datasets'])
+                for r in check_dataset_cfg(d, f'{name}[{i}]', role, workers,
+                                           use_cache, deep)]
+    facts = _pipeline_facts(ds.get('pipeline'))
+    classes = (ds.get('metainfo') or {}).get('classes')
+    common = dict(role=role, name=name, workers=workers)
+    if kind == 'ShapeNetTriplets':
+        root = _data_root(ds, 'ShapeNet55')
+        keys = ('ann_file', 'pc_dir', 'img_dir', 'class_file',
+                'taxonomy_file', 'num_views')
+        return [check_shapenet_split(
+            root, **{k: ds[k] for k in keys if k in ds}, **facts,
+            classes=classes, deep=deep,
+            cache=FileCheckCache(root, use_cache), **common)]
+    if kind == 'ModelNet':
+        root = _data_root(ds, MODELNET_DIR)
+        keys = ('num_classes', 'split', 'dat_file')
+        return [check_modelnet_split(
+            root, **{k: ds[k] for k in keys if k in ds},
+            min_points=facts['min_points'], classes=classes,
+            cache=FileCheckCache(root, use_cache), **common)]
+    if kind == 'ScanObjectNN':
+        root = _data_root(ds, SCANOBJECTNN_DIR)
+        keys = ('variant', 'split', 'h5_file')
+        return [check_scanobjectnn_split(
+            root, **{k: ds[k] for k in keys if k in ds},
+            min_points=facts['min_points'],
+            cache=FileCheckCache(root, use_cache), **common)]
+    if kind in _SCENE_TYPES and ds.get('ann_file'):
+        root = ds.get('data_root') or ''
+        info = osp.join(root, ds['ann_file'])
+        return [check_scenes_split(info, root or None,
+                                   ds.get('data_prefix'),
+                                   cache=FileCheckCache(root or '.',
+                                                        use_cache),
+                                   **common)]
+    return [SplitReport(name=name, layout='?', role=role, source='',
+                        checked=False, note=f'unknown dataset type {kind!r}')]
+
+
+def check_config(cfg, splits: Sequence[str] = ('train', 'val', 'test'),
+                 max_bad_ratio: float = DEFAULT_MAX_BAD_RATIO,
+                 workers: Optional[int] = None, use_cache: bool = True,
+                 deep: bool = False) -> DataCheckReport:
+    """Check ``cfg.<split>_dataloader.dataset`` for each of ``splits``."""
+    report = DataCheckReport(max_bad_ratio=max_bad_ratio)
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader or not loader.get('dataset'):
+            continue
+        report.splits += check_dataset_cfg(
+            loader['dataset'].to_dict() if hasattr(loader['dataset'],
+                                                   'to_dict') else
+            loader['dataset'], split, SPLIT_ROLES[split], workers,
+            use_cache, deep)
+    return report
+
+
+def _role_of(name: str) -> str:
+    return 'train' if 'train' in name else 'eval'
+
+
+def check_data_root(data_root: str, layout: str,
+                    max_bad_ratio: float = DEFAULT_MAX_BAD_RATIO,
+                    workers: Optional[int] = None, use_cache: bool = True,
+                    deep: bool = False, num_views: int = 5) -> DataCheckReport:
+    """Check every split found in ``data_root`` of ``layout`` (all views,
+    all points: no pipeline says what a run would skip)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f'unknown layout {layout!r}, expected one of '
+                         f'{LAYOUTS}')
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'data root {data_root} does not exist')
+    cache = FileCheckCache(data_root, use_cache)
+    common: Dict = dict(cache=cache, workers=workers)
+    splits: List[SplitReport] = []
+    if layout == 'shapenet':
+        lists = [f for f in ('train_img.txt', 'val_img.txt', 'test_img.txt')
+                 if osp.isfile(osp.join(data_root, f))] or ['train_img.txt']
+        splits = [check_shapenet_split(data_root, f, role=_role_of(f),
+                                       num_views=num_views, deep=deep,
+                                       **common) for f in lists]
+    elif layout == 'modelnet':
+        for k in (40, 10):
+            for split in ('train', 'test'):
+                if osp.isfile(osp.join(data_root,
+                                       f'modelnet{k}_{split}.txt')):
+                    splits.append(check_modelnet_split(
+                        data_root, k, split, role=_role_of(split), **common))
+        for dat in sorted(glob.glob(osp.join(data_root, '*.dat'))):
+            base = osp.basename(dat)
+            k = 10 if base.startswith('modelnet10') else 40
+            splits.append(check_modelnet_split(
+                data_root, k, dat_file=base, role=_role_of(base), **common))
+        if not splits:
+            splits.append(check_modelnet_split(data_root, 40, 'test',
+                                               **common))
+    elif layout == 'scanobjectnn':
+        for variant in VARIANTS:
+            for split in ('train', 'test'):
+                if osp.isfile(osp.join(data_root,
+                                       variant_file(variant, split))):
+                    splits.append(check_scanobjectnn_split(
+                        data_root, variant, split, role=_role_of(split),
+                        **common))
+        if not splits:
+            splits.append(check_scanobjectnn_split(data_root, **common))
+    else:
+        infos = find_info_files(data_root)
+        splits = [check_scenes_split(i, data_root, **common) for i in infos]
+        if not infos:
+            splits.append(check_scenes_split(
+                osp.join(data_root, '<no *_infos*.pkl>'), data_root,
+                **common))
+    return DataCheckReport(splits=splits, max_bad_ratio=max_bad_ratio)

@@ -1,0 +1,134 @@
+"""Check a split of CG3D's ShapeNet triplet layout (ShapeNetTriplets)."""
+import os.path as osp
+from typing import List, Optional
+
+from cg3d_mm.utils.class_names import taxonomy_class
+
+from ..shapenet_triplets import read_lines, read_taxonomy
+from .core import FileCheckCache, FileJob, Problem, SplitReport, Timer, \
+    run_file_checks
+from .headers import check_image, check_npy
+
+
+def _class_list(path: str, given: Optional[tuple],
+                problems: List[Problem]) -> Optional[List[str]]:
+    try:
+        classes = read_lines(path, 'class list')
+    except FileNotFoundError as err:
+        problems.append(Problem(path, 'classes', str(err)))
+        return None
+    if len(set(classes)) != len(classes):
+        dup = sorted({c for c in classes if classes.count(c) > 1})
+        problems.append(Problem(path, 'classes',
+                                f'{path}: class names repeated: {dup}'))
+    if given and tuple(given) != tuple(classes):
+        problems.append(Problem(
+            path, 'classes', f'{path}: classes {tuple(classes)} differ from '
+            f'the config\'s metainfo classes {tuple(given)}'))
+    return classes
+
+
+def check_shapenet_split(data_root: str,
+                         ann_file: str = 'train_img.txt',
+                         pc_dir: str = 'shapenet_pc',
+                         img_dir: str = 'shapenet_render/img',
+                         class_file: str = 'shape_names.txt',
+                         taxonomy_file: str = 'taxonomy.json',
+                         num_views: int = 5,
+                         role: str = 'train',
+                         read_views: bool = True,
+                         min_points: int = 1,
+                         classes: Optional[tuple] = None,
+                         name: Optional[str] = None,
+                         cache: Optional[FileCheckCache] = None,
+                         workers: Optional[int] = None,
+                         deep: bool = False) -> SplitReport:
+    """Check one split list of the layout ``ShapeNetTriplets`` reads.
+
+    Checks the class list and taxonomy, that every list entry is
+    ``<synset>-<id>.npy`` with a synset whose name is a listed class, each
+    point file's ``.npy`` header (shape (N, >=3), N >= ``min_points``, the
+    bytes the header promises) and, with ``read_views``, each of the
+    ``num_views`` renders (PNG/JPEG header and structure).
+
+    A sample is bad when its entry or point file is bad, or when none of
+    its views is readable (one bad view of several is a problem of the
+    split but the sample still loads another view).
+    """
+    list_path = ann_file if osp.isabs(ann_file) else osp.join(data_root,
+                                                              ann_file)
+    report = SplitReport(name=name or osp.basename(ann_file),
+                         layout='shapenet', role=role, source=list_path)
+    cache = cache or FileCheckCache(data_root)
+    problems = report.problems
+    with Timer() as timer:
+        label_names = _class_list(osp.join(data_root, class_file), classes,
+                                  problems)
+        tax_path = osp.join(data_root, taxonomy_file)
+        try:
+            taxonomy = read_taxonomy(tax_path)
+        except (FileNotFoundError, ValueError) as err:
+            problems.append(Problem(tax_path, 'classes', str(err)))
+            taxonomy = None
+        try:
+            entries = read_lines(list_path, 'split list')
+        except FileNotFoundError as err:
+            problems.append(Problem(list_path, 'list', str(err)))
+            entries = []
+        report.num_samples = len(entries)
+        label_of = {c: i for i, c in enumerate(label_names or [])}
+        jobs, owners, seen = [], [], set()
+        for line in entries:
+            sample = line[:-4] if line.endswith('.npy') else line
+            synset, _, model_id = sample.partition('-')
+            if not model_id:
+                problems.append(Problem(
+                    list_path, 'list', f'{list_path}: bad entry {line!r} '
+                    '(expected <synset>-<id>.npy)', sample))
+                continue
+            if sample in seen:
+                problems.append(Problem(
+                    list_path, 'list', f'{list_path}: {line!r} is listed '
+                    'twice'))
+            seen.add(sample)
+            if taxonomy is not None and synset not in taxonomy:
+                problems.append(Problem(
+                    list_path, 'classes', f'{list_path}: synset {synset} of '
+                    f'{line!r} is not in {taxonomy_file}', sample))
+            elif taxonomy is not None and label_names is not None and \
+                    taxonomy_class(taxonomy[synset], label_of) is None:
+                problems.append(Problem(
+                    list_path, 'classes', f'{list_path}: no name of synset '
+                    f'{synset} ({", ".join(taxonomy[synset])}) is in '
+                    f'{class_file}', sample))
+            jobs.append(FileJob(check_npy, osp.join(data_root, pc_dir,
+                                                    f'{sample}.npy'),
+                                dict(min_rows=min_points)))
+            owners.append((sample, None))
+            if read_views:
+                view_dir = osp.join(data_root, img_dir, synset, model_id)
+                for v in range(num_views):
+                    jobs.append(FileJob(check_image,
+                                        osp.join(view_dir, f'{v:03d}.png'),
+                                        dict(deep=deep)))
+                    owners.append((sample, v))
+        report.num_files = len(jobs)
+        issues, report.cached_files = run_file_checks(jobs, cache, workers)
+        bad_views = {}
+        for job, (sample, view), issue in zip(jobs, owners, issues):
+            if issue is None:
+                continue
+            kind, message = issue
+            if view is None:
+                problems.append(Problem(job.path, kind, message, sample))
+            else:
+                bad_views.setdefault(sample, []).append(
+                    Problem(job.path, kind, message))
+        for sample, bad in bad_views.items():
+            if len(bad) == num_views:  # no view left to fall back to
+                for p in bad:
+                    p.sample = sample
+            problems.extend(bad)
+        cache.save()
+    report.seconds = timer.seconds
+    return report
