@@ -2,8 +2,10 @@
 
 Two ways to get weights, both kept as users need them:
 
-* ``pretrained='<tag>'`` (e.g. ``'openai'``, ``'laion2b_s34b_b88k'``):
-  open_clip downloads and loads the weights itself.
+* ``pretrained='<tag>'`` (e.g. ``'laion2b_s34b_b88k'`` with ``ViT-B-16``,
+  ``'openai'`` with ``ViT-B-16-quickgelu``): open_clip downloads and loads
+  the weights itself; a tag trained with another activation than the arch
+  is refused (open_clip would only warn).
 * ``checkpoint='<file>'``: a local open_clip / OpenAI-layout state dict, bare
   or wrapped as ``{'state_dict': ...}``, read with
   ``torch.load(weights_only=True)`` and checked key by key against the named
@@ -30,7 +32,7 @@ from torch import nn
 
 from cg3d_mm.utils.assets import resolve_asset
 
-from . import archs  # noqa: F401  (registers the built-in small archs)
+from .archs import apply_arch_extras  # importing registers the built-ins
 
 _OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 
@@ -106,7 +108,14 @@ def _check_model_name(model_name: str) -> None:
             'cg3d_mm.models.clip.register_clip_arch().')
 
 
-def _check_pretrained_tag(model_name: str, tag: str) -> None:
+def _check_pretrained_tag(model_name: str, tag: str,
+                          force_quick_gelu: bool = False) -> None:
+    """The tag exists for the arch, and both agree on QuickGELU.
+
+    open_clip only warns when a tag trained with QuickGELU (OpenAI's, for
+    instance) is loaded into a GELU model; both CLIP towers then run with
+    the wrong activation. Here that is an error naming the right model.
+    """
     if model_name.startswith(('hf-hub:', 'local-dir:')):
         return
     name = model_name.replace('/', '-')
@@ -116,6 +125,29 @@ def _check_pretrained_tag(model_name: str, tag: str) -> None:
             f'open_clip has no pretrained tag {tag!r} for {model_name!r}; '
             f'known tags: {tags}. For a local weights file use '
             'checkpoint=<path> instead.')
+    tag_quick = bool(open_clip.pretrained.get_pretrained_cfg(name, tag).get(
+        'quick_gelu', False))
+    model_quick = force_quick_gelu or bool(
+        (open_clip.get_model_config(name) or {}).get('quick_gelu', False))
+    if tag_quick == model_quick:
+        return
+    if tag_quick:
+        fix = (f"model_name='{name}-quickgelu'"
+               if f'{name}-quickgelu' in open_clip.list_models() else
+               'force_quick_gelu=True')
+        raise ValueError(
+            f'open_clip\'s {tag!r} weights for {model_name!r} were trained '
+            f'with QuickGELU, but {model_name!r} builds GELU towers: both '
+            f'CLIP towers would be silently degraded. Use {fix} with '
+            f'pretrained={tag!r}.')
+    base = name[:-len('-quickgelu')] if name.endswith('-quickgelu') else None
+    fix = (f"model_name='{base}'" if base in open_clip.list_models() else
+           'an architecture without QuickGELU')
+    raise ValueError(
+        f'open_clip\'s {tag!r} weights for {model_name!r} were trained with '
+        f'GELU, but {model_name!r} builds QuickGELU towers'
+        + (' (force_quick_gelu=True)' if force_quick_gelu else '')
+        + f'. Use {fix} with pretrained={tag!r}.')
 
 
 def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -140,8 +172,10 @@ def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
             raise CLIPCheckpointError(
                 f'{path!r} is a TorchScript archive (like OpenAI\'s original '
                 '.pt files), which cannot be read with weights_only=True. '
-                "Use pretrained='openai' (open_clip loads those itself) or "
-                're-save its state_dict() with torch.save.') from None
+                "Use pretrained='openai' with a '-quickgelu' arch (e.g. "
+                "model_name='ViT-B-16-quickgelu'; open_clip loads those "
+                'itself) or re-save its state_dict() with torch.save.'
+            ) from None
         raise CLIPCheckpointError(
             f'Cannot read CLIP checkpoint {path!r}: {e}') from e
     except Exception as e:  # unpickling refused / corrupt file
@@ -247,7 +281,9 @@ def build_clip(model_name: str,
             name added with :func:`register_clip_arch` (``'cg3d-tiny-vit'``).
             OpenAI weights were trained with QuickGELU: use the
             ``'-quickgelu'`` arch names (or ``force_quick_gelu=True``) with
-            them.
+            them; a tag whose activation differs from the arch's is an
+            error. ``'SLIP-ViT-B-16'`` is the SLIP CLIP of the original
+            CG3D (weights from ``tools/model_converters/slip_to_open_clip.py``).
         pretrained (str, optional): open_clip pretrained tag; open_clip
             downloads the weights (into ``cache_dir``).
         checkpoint (str, optional): Local weights file. Exclusive with
@@ -286,7 +322,8 @@ def build_clip(model_name: str,
             return bundle
 
     if pretrained:
-        _check_pretrained_tag(model_name, pretrained)
+        _check_pretrained_tag(model_name, pretrained,
+                              bool(create_kwargs.get('force_quick_gelu')))
         try:
             model = open_clip.create_model(
                 model_name, pretrained=pretrained, cache_dir=cache_dir,
@@ -296,10 +333,12 @@ def build_clip(model_name: str,
                 f'open_clip could not load {model_name!r} with pretrained='
                 f'{pretrained!r} ({e}). Without network access, download the '
                 'weights elsewhere and pass checkpoint=<local file>.') from e
+        apply_arch_extras(model, model_name)
     else:
         with _quiet_random_init_warning(checkpoint is not None):
             model = open_clip.create_model(
                 model_name, pretrained=None, **create_kwargs)
+        apply_arch_extras(model, model_name)
         if checkpoint is not None:
             load_clip_checkpoint(model, checkpoint, model_name)
     model.eval()
@@ -334,7 +373,7 @@ def build_clip_from_cfg(cfg: Any) -> CLIPBundle:
         return cfg
     if not isinstance(cfg, dict) or 'model_name' not in cfg:
         raise TypeError(
-            "clip must be a dict like dict(model_name='ViT-B-16', "
+            "clip must be a dict like dict(model_name='ViT-B-16-quickgelu', "
             f"pretrained='openai') or a CLIPBundle, got {cfg!r}")
     cfg = dict(cfg)
     demo = cfg.pop('demo', None)
