@@ -109,6 +109,7 @@ class ShapeNetTriplets(BaseDataset):
         self.num_views = num_views
         self.max_missing_ratio = max_missing_ratio
         self._skipped_unreadable = 0
+        self._pending_skips: List[dict] = []
         super().__init__(
             data_root=data_root, ann_file=ann_file,
             data_prefix=dict(pts=pc_dir, img=img_dir),
@@ -186,9 +187,27 @@ class ShapeNetTriplets(BaseDataset):
         except UnreadableSampleError as err:
             if self.test_mode:
                 raise
-            # BaseDataset re-draws another index when this returns None.
+            # BaseDataset re-draws another index when this returns None;
+            # __getitem__ hands the skip to the sample drawn instead.
+            info = self.get_data_info(idx)
             self._skipped_unreadable += 1
-            print_log(f'skipping unreadable sample ({err}); '
-                      f'{self._skipped_unreadable} skipped so far',
-                      logger='current', level=30)
+            self._pending_skips.append(dict(
+                sample=info.get('sample_id'), path=info['pts_path'],
+                error=str(err)))
+            print_log(f'skipping unreadable sample {info.get("sample_id")} '
+                      f'({err})', logger='current', level=30)
             return None
+
+    def __getitem__(self, idx: int) -> dict:
+        """As BaseDataset's; samples skipped on the way (unreadable, another
+        index drawn instead) are listed in the returned sample's
+        ``skipped_samples`` metainfo, so that ``SampleAccountingHook``
+        accounts for them whichever worker process read them."""
+        self._pending_skips = []
+        data = super().__getitem__(idx)
+        if self._pending_skips and isinstance(data, dict) and \
+                'data_samples' in data:
+            data['data_samples'].set_metainfo(
+                dict(skipped_samples=self._pending_skips))
+        self._pending_skips = []
+        return data

@@ -24,7 +24,8 @@ class PackCG3DInputs(BaseTransform):
     def __init__(self, keys: Sequence[str] = ('points', 'img'),
                  meta_keys: Sequence[str] = ('caption', 'class_name',
                                              'sample_idx', 'pts_path',
-                                             'img_path', 'view_idx')) -> None:
+                                             'img_path', 'view_idx',
+                                             'view_fallback')) -> None:
         unknown = set(keys) - {'points', 'img'}
         if unknown:
             raise ValueError(f'PackCG3DInputs: unknown input keys {unknown}')

@@ -1,10 +1,12 @@
 """Load point clouds and rendered views into ``results`` dicts."""
+import logging
 import os.path as osp
 from typing import Sequence
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
 
 from cg3d_mm.registry import TRANSFORMS
 
@@ -102,12 +104,42 @@ class LoadPointCloud(BaseTransform):
         return f'{type(self).__name__}(use_dims={self.use_dims})'
 
 
+def read_view(path: str) -> np.ndarray:
+    """Decode a rendered view into uint8 (H, W, 3) RGB.
+
+    Raises:
+        UnreadableSampleError: Missing, undecodable or not an image.
+    """
+    try:
+        with open(path, 'rb') as f:
+            img = mmcv.imfrombytes(f.read(), flag='color',
+                                   channel_order='rgb', backend='pillow')
+    except FileNotFoundError:
+        raise UnreadableSampleError(f'{path}: rendered view is missing')
+    except Exception as err:
+        raise UnreadableSampleError(
+            f'{path}: cannot decode image ({type(err).__name__}: {err})')
+    if img is None or img.ndim != 3 or img.shape[2] != 3:
+        raise UnreadableSampleError(
+            f'{path}: expected an RGB image, got '
+            f'{None if img is None else img.shape}')
+    return img
+
+
 @TRANSFORMS.register_module()
 class LoadTripletImage(BaseTransform):
     """Load one rendered view of the object.
 
+    When the chosen view cannot be read, the other views of the same object
+    are tried (in random order for ``'random'``, in view order otherwise);
+    the fallback is logged and recorded in ``view_fallback`` so that the
+    run's accounting (``SampleAccountingHook``) lists it. Only when no view
+    is readable does the sample fail.
+
     Required keys: ``img_paths`` (list of view files). Added keys: ``img``
-    (uint8 (H, W, 3) RGB), ``img_path``, ``view_idx``.
+    (uint8 (H, W, 3) RGB), ``img_path``, ``view_idx``, and
+    ``view_fallback`` (list of ``dict(path, error)``) when the chosen view
+    was unreadable.
 
     Args:
         view (str | int): ``'random'`` samples a view on every call (the
@@ -120,31 +152,46 @@ class LoadTripletImage(BaseTransform):
             raise ValueError(f"view must be 'random' or an int, got {view!r}")
         self.view = view
 
+    def _chosen(self, num: int) -> int:
+        if self.view == 'random':
+            return int(np.random.randint(num))
+        if not -num <= self.view < num:
+            raise ValueError(f'view {self.view} requested but the object '
+                             f'has {num} views')
+        return self.view % num
+
+    def _fallbacks(self, first: int, num: int) -> list:
+        rest = [i for i in range(num) if i != first]
+        if self.view == 'random':
+            np.random.shuffle(rest)
+        return rest
+
     def transform(self, results: dict) -> dict:
         paths = results['img_paths']
-        if self.view == 'random':
-            idx = int(np.random.randint(len(paths)))
-        else:
-            if not -len(paths) <= self.view < len(paths):
-                raise ValueError(f'view {self.view} requested but the object '
-                                 f'has {len(paths)} views')
-            idx = self.view
-        path = paths[idx]
+        idx = self._chosen(len(paths))
+        failed = []
         try:
-            with open(path, 'rb') as f:
-                img = mmcv.imfrombytes(f.read(), flag='color',
-                                       channel_order='rgb', backend='pillow')
-        except FileNotFoundError:
-            raise UnreadableSampleError(f'{path}: rendered view is missing')
-        except Exception as err:
-            raise UnreadableSampleError(
-                f'{path}: cannot decode image ({type(err).__name__}: {err})')
-        if img is None or img.ndim != 3 or img.shape[2] != 3:
-            raise UnreadableSampleError(
-                f'{path}: expected an RGB image, got '
-                f'{None if img is None else img.shape}')
+            img = read_view(paths[idx])
+        except UnreadableSampleError as err:
+            failed.append(dict(path=paths[idx], error=str(err)))
+            for idx in self._fallbacks(idx, len(paths)):
+                try:
+                    img = read_view(paths[idx])
+                    break
+                except UnreadableSampleError as err:
+                    failed.append(dict(path=paths[idx], error=str(err)))
+            else:
+                raise UnreadableSampleError(
+                    f'no readable view among {len(paths)}: ' +
+                    '; '.join(f['error'] for f in failed)) from None
+        if failed:
+            print_log('; '.join(f['error'] for f in failed) +
+                      f'; using view {idx} '
+                      f'({paths[idx]}) of the same object instead',
+                      logger='current', level=logging.WARNING)
+            results['view_fallback'] = failed
         results['img'] = img
-        results['img_path'] = path
+        results['img_path'] = paths[idx]
         results['view_idx'] = idx
         return results
 

@@ -1,4 +1,7 @@
 from .alternating_optimizer_hook import AlternatingOptimizerHook
+from .sample_accounting_hook import SampleAccountingHook
 from .zeroshot_classes_hook import ZeroShotClassesHook
 
-__all__ = ['AlternatingOptimizerHook', 'ZeroShotClassesHook']
+__all__ = [
+    'AlternatingOptimizerHook', 'SampleAccountingHook', 'ZeroShotClassesHook'
+]
