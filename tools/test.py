@@ -1,14 +1,18 @@
 """Test (e.g. zero-shot evaluate) a checkpoint with mmengine.
 
 Same interface as mmdet3d's tools/test.py for what applies to CG3D; the
-checkpoint is loaded weights-only (see cg3d_mm/utils/checkpoint.py).
+checkpoint is loaded weights-only (see cg3d_mm/utils/checkpoint.py). The
+test split's files are checked first (``--skip-data-check`` to skip): a bad
+file stops the run before the model is built, with the files listed.
 """
 import argparse
 import os.path as osp
+import sys
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.engine.cli import (add_common_args, build_runner, load_config,
-                                parse_common_args)
+from cg3d_mm.engine.cli import (DataCheckError, add_common_args,
+                                build_runner, check_data_before_run,
+                                load_config, parse_common_args)
 
 
 def parse_args():
@@ -27,6 +31,11 @@ def main() -> dict:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    if not args.skip_data_check:
+        try:
+            check_data_before_run(cfg, ['test'], args.max_bad_ratio)
+        except DataCheckError as err:
+            sys.exit(f'ERROR: {err}')  # exit status 1, no traceback
     return build_runner(cfg).test()
 
 

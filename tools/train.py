@@ -8,17 +8,25 @@ Same interface as mmdet3d's tools/train.py, plus:
     arbitrary pickles to run code;
   * ``--launcher pytorch`` also works on CPU-only machines (gloo);
   * configs with ``test_after_train=True`` run the test loop (held-out split)
-    on the final weights after training.
+    on the final weights after training;
+  * before building anything, the files of every split the run reads are
+    checked from their headers (cached, seconds on a second run): any
+    problem in an evaluation split, or more than ``--max-bad-ratio`` of
+    the training samples unreadable, stops the run with the bad files
+    listed (``--skip-data-check`` to run anyway); the samples training
+    skips are logged per epoch and saved in ``skipped_samples.json``.
 """
 import argparse
 import logging
 import os.path as osp
+import sys
 
 from mmengine.logging import print_log
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.engine.cli import (add_common_args, build_runner, enable_amp,
-                                load_config, parse_common_args)
+from cg3d_mm.engine.cli import (DataCheckError, add_common_args,
+                                build_runner, check_data_before_run,
+                                enable_amp, load_config, parse_common_args)
 
 
 def parse_args():
@@ -65,10 +73,19 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
+    run_test = cfg.get('test_after_train', False) and not args.no_test
+    if not args.skip_data_check:
+        splits = ['train'] + (['val'] if cfg.get('val_cfg') else []) + \
+            (['test'] if run_test else [])
+        try:
+            check_data_before_run(cfg, splits, args.max_bad_ratio)
+        except DataCheckError as err:
+            sys.exit(f'ERROR: {err}')  # exit status 1, no traceback
+
     runner = build_runner(cfg)
     runner.train()
 
-    if cfg.get('test_after_train', False) and not args.no_test:
+    if run_test:
         print_log('test_after_train: evaluating the final weights on the '
                   'test split', logger='current', level=logging.INFO)
         runner.test()

@@ -2,12 +2,16 @@
 
 Keeps mmdet3d's interface and fixes what it gets wrong for CG3D: ``--amp``
 with several optimizer wrappers, and distributed runs on CPU-only machines
-(mmengine's pytorch launcher calls ``torch.cuda.set_device``).
+(mmengine's pytorch launcher calls ``torch.cuda.set_device``). Before any
+long work the data of the splits a run reads is checked
+(:func:`check_data_before_run`), and every run accounts for the samples it
+skips (``SampleAccountingHook``, added by :func:`build_runner`).
 """
 import argparse
+import logging
 import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -31,6 +35,14 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--skip-data-check', action='store_true',
+        help='do not check the data files of the splits before the run')
+    parser.add_argument(
+        '--max-bad-ratio', type=float, default=0.01,
+        help='largest fraction of unreadable training samples the run '
+        'skips (more stops it before training; evaluation splits must be '
+        'clean). Defaults to 0.01')
 
 
 def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -54,12 +66,63 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+class DataCheckError(RuntimeError):
+    """The data of a split the run reads failed the check."""
+
+
+def check_data_before_run(cfg: Config, splits: Sequence[str],
+                          max_bad_ratio: float = 0.01) -> None:
+    """Check the files of ``splits`` (e.g. ``('train', 'val', 'test')``).
+
+    Logs the summary table, writes every problem to
+    ``<work_dir>/data_check.json`` and raises when an evaluation split has
+    any problem or a training split more than ``max_bad_ratio`` unreadable
+    samples (fewer are skipped during training, and accounted for).
+
+    Raises:
+        DataCheckError: Naming the bad files (the first 20) and the JSON.
+    """
+    from cg3d_mm.datasets.checks import check_config
+    report = check_config(cfg, splits, max_bad_ratio=max_bad_ratio)
+    out = osp.join(cfg.work_dir, 'data_check.json')
+    report.write_json(out)
+    failures = report.failures()
+    print_log('data check of the splits this run reads:\n' + report.table(),
+              logger='current')
+    if failures:
+        raise DataCheckError(
+            'the data check failed, nothing was run:\n  ' +
+            '\n  '.join(failures) + '\nbad files:\n  ' +
+            '\n  '.join(report.problem_lines()) +
+            f'\nall problems: {out}\n(fix or remove them; '
+            '--skip-data-check runs anyway)')
+    if report.num_problems:
+        print_log(f'data check: {report.num_problems} problem(s) in training '
+                  'splits, within --max-bad-ratio; those samples will be '
+                  f'skipped (see {out}):\n  ' +
+                  '\n  '.join(report.problem_lines()),
+                  logger='current', level=logging.WARNING)
+
+
+def add_accounting_hook(cfg: Config) -> None:
+    """Add ``SampleAccountingHook`` to ``cfg.custom_hooks`` unless the
+    config already has one."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    names = {str(h.get('type', '')).split('.')[-1] for h in hooks
+             if isinstance(h, dict)}
+    if 'SampleAccountingHook' not in names:
+        hooks.append(ConfigDict(type='cg3d_mm.SampleAccountingHook'))
+    cfg.custom_hooks = hooks
+
+
 def build_runner(cfg: Config):
     """mmengine's Runner (or the config's ``runner_type``), after starting
-    a gloo group when launched distributed on a CPU-only machine."""
+    a gloo group when launched distributed on a CPU-only machine; with the
+    run's skip accounting (:func:`add_accounting_hook`)."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     init_cpu_distributed(cfg, cfg.launcher)
+    add_accounting_hook(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
