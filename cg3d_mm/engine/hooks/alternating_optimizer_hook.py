@@ -61,3 +61,24 @@ class AlternatingOptimizerHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         model.train_phase = self.phase_of(runner.iter)
+
+    def after_train_iter(self, runner, batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        # ParamSchedulerHook (priority LOW: after this hook) steps every
+        # optimizer's schedulers after every iteration, so all of them
+        # follow the iteration count. An optimizer whose first turn is still
+        # to come has not stepped yet, by design; on their first step
+        # mmengine's schedulers read its step counter (read by nothing
+        # else) to detect a wrong call order and would warn "Detected call
+        # of `scheduler.step()` before `optimizer.step()`". Count the turn
+        # it was not due as taken, so that warning keeps its meaning for
+        # real mistakes (an optimizer outside the schedule is left alone).
+        if self.mode == 'joint' or runner.iter >= len(self.schedule):
+            return
+        due = set(self.schedule[:runner.iter + 1])
+        for name in set(self.schedule) - due:
+            wrapper = runner.optim_wrapper[name]
+            if getattr(wrapper, '_global_step', 0) < 0:
+                wrapper._global_step = 0
+

@@ -1,7 +1,9 @@
+import logging
 from contextlib import nullcontext
 from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
+from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmengine.registry import DefaultScope
@@ -104,16 +106,46 @@ class _Part(nn.Module):
         return (p for p in super().parameters(recurse) if p.requires_grad)
 
 
+class _FrozenNotices(logging.Filter):
+    """Drops mmengine's "<name> is skipped since its requires_grad=False"
+    warning for the named parameters (frozen by design), nothing else."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__()
+        self.messages = {f'{n} is skipped since its requires_grad=False'
+                         for n in names}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.messages
+
+
 class _TrainableOnly(DefaultOptimWrapperConstructor):
     """mmengine's constructor; frozen parameters stay out of the optimizer.
 
     Without ``paramwise_cfg`` mmengine takes ``module.parameters()`` (see
-    :class:`_Part`); with it, the groups it builds are filtered here.
+    :class:`_Part`); with it, the groups it builds are filtered here, and
+    its per-parameter warning for each frozen one (the model freezes them
+    on purpose, e.g. the logit scale taken from CLIP) becomes one info
+    line.
     """
 
     def add_params(self, params, module, prefix='', is_dcn_module=None):
-        before = len(params)
-        super().add_params(params, module, prefix, is_dcn_module)
-        if not prefix:  # the outermost call: filter once
-            params[before:] = [g for g in params[before:]
-                               if g['params'][0].requires_grad]
+        if prefix:  # recursive calls: mmengine's own
+            return super().add_params(params, module, prefix, is_dcn_module)
+        frozen = [n for n, p in module.named_parameters()
+                  if not p.requires_grad]
+        logger = MMLogger.get_current_instance()
+        notices = _FrozenNotices(frozen)
+        logger.addFilter(notices)
+        try:
+            before = len(params)
+            super().add_params(params, module, prefix, is_dcn_module)
+        finally:
+            logger.removeFilter(notices)
+        params[before:] = [g for g in params[before:]
+                           if g['params'][0].requires_grad]
+        if frozen:
+            shown = ', '.join(frozen[:3]) + (' ...' if len(frozen) > 3
+                                             else '')
+            print_log(f'{len(frozen)} frozen parameter(s) left out of the '
+                      f'optimizer ({shown})', logger='current')
