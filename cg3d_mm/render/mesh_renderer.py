@@ -5,11 +5,12 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from .camera import Camera, normalize_to_unit_sphere
-from .colors import ColorLike, background_rgb, to_rgb_float
+from .colors import ColorLike, background_rgb
 from .rasterizer import check_mesh, rasterize
+from .texture import DEFAULT_GREY, MeshTexture, surface_colors
 
 RENDER_MODES = ('shaded', 'depth')
-DEFAULT_GREY = 0.72
+__all__ = ['RENDER_MODES', 'DEFAULT_GREY', 'render_mesh', 'depth_to_grey']
 # Direction towards the key light in the camera frame (x right, y up,
 # z forward): from the upper left, slightly in front of the object.
 _KEY_LIGHT = np.array([-0.45, 0.65, -0.6])
@@ -57,12 +58,15 @@ def render_mesh(vertices: np.ndarray,
                 up_axis: str = 'y',
                 normalize: bool = True,
                 supersample: int = 1,
-                cull_backfaces: bool = False) -> np.ndarray:
+                cull_backfaces: bool = False,
+                texture: Optional[MeshTexture] = None) -> np.ndarray:
     """Render a triangle mesh seen from ``view``.
 
     The mesh is (by default) centred and scaled into the unit sphere, then
     z-buffered and shaded with ambient + Lambert light (a key light from the
-    upper left and a weak headlight), two-sided.
+    upper left and a weak headlight), two-sided. Textured faces take their
+    colour per pixel from the texture (perspective-correct UVs, bilinear,
+    wrap-around, see :func:`surface_colors`), the others from ``colors``.
 
     Args:
         vertices (np.ndarray): (V, 3) vertices.
@@ -85,6 +89,8 @@ def render_mesh(vertices: np.ndarray,
             average down (anti-aliasing); 1 = off.
         cull_backfaces (bool): Skip back faces; only for closed meshes with
             outward faces (e.g. the procedural shapes), about 2x faster.
+        texture (MeshTexture, optional): UVs and images of the textured
+            faces (shaded mode only).
 
     Returns:
         np.ndarray: (image_size, image_size, 3) uint8 image.
@@ -108,8 +114,13 @@ def render_mesh(vertices: np.ndarray,
         projection=projection,
         up_axis=up_axis)
     size = int(image_size) * int(supersample)
-    per_vertex = colors is not None and mode == 'shaded' and len(
-        colors) == len(vertices)
+    shaded = mode == 'shaded'
+    if texture is not None and shaded:
+        texture.check(len(vertices), len(faces))
+    else:
+        texture = None
+    per_vertex = shaded and (texture is not None or (
+        colors is not None and len(colors) == len(vertices)))
     frags = rasterize(
         vertices,
         faces,
@@ -124,7 +135,7 @@ def render_mesh(vertices: np.ndarray,
     else:
         f = frags.face_index.ravel()[pix]
         bary = frags.bary.reshape(-1, 3)[pix] if per_vertex else None
-        rgb = _surface_colors(colors, f, bary, len(vertices), faces)
+        rgb = surface_colors(f, bary, faces, colors, texture, len(vertices))
         # Normals in the camera frame, flipped to face the camera.
         n = (_face_normals(vertices, faces) @ camera.rotation.T)[f]
         n *= np.where(n[:, 2:3] > 0, -1., 1.)
@@ -153,24 +164,3 @@ def _check_view(view: Sequence[float]) -> Tuple[float, float]:
         raise ValueError('view must be an (azimuth, elevation) pair in '
                          f'degrees, got {view!r}') from None
     return az, el
-
-
-def _surface_colors(colors: Optional[np.ndarray], face_idx: np.ndarray,
-                    bary: Optional[np.ndarray], num_vertices: int,
-                    faces: np.ndarray) -> np.ndarray:
-    """Colour of each visible pixel: (M, 3) float in [0, 1]."""
-    if colors is None:
-        return np.full((len(face_idx), 3), DEFAULT_GREY, np.float32)
-    colors = np.asarray(colors)
-    if colors.ndim != 2 or colors.shape[1] not in (3, 4):
-        raise ValueError(f'colors must have shape (N, 3) or (N, 4), got '
-                         f'{colors.shape}')
-    if len(colors) == num_vertices:
-        rgb = to_rgb_float(colors)
-        return (rgb[faces[face_idx]] * bary[:, :, None]).sum(1)
-    if len(colors) == len(faces):
-        if colors.dtype == np.uint8:  # fast path: gather, then convert
-            return colors[face_idx, :3].astype(np.float32) / 255.
-        return to_rgb_float(colors)[face_idx]
-    raise ValueError(f'colors must have one row per vertex ({num_vertices}) '
-                     f'or per face ({len(faces)}), got {len(colors)}')
