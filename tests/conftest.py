@@ -5,7 +5,7 @@ import pytest
 import torch
 from data_writers import write_tiny_shapenet
 
-from cg3d_mm.benchmark.harness import small_model_cfg
+from cg3d_mm.benchmark import small_model_cfg
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -3,8 +3,8 @@
 In one run on one machine:
 
 1. pretraining cycles (one point step + one prompt step) of the plugin's
-   default schedule (alternate steps, cached text) vs the ``reference``
-   mode that redoes the original per-iteration work; samples/s, peak
+   default schedule (alternate steps, cached text) vs ``ReferenceCG3D``,
+   which redoes the original per-iteration work; samples/s, peak
    memory, the ratio (a)/(b), and the first point step's losses of both
    modes (same weights, same batch; must agree to 1e-4);
 2. zero-shot evaluation (encode_points + class prototypes), shapes/s;
@@ -23,10 +23,9 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from cg3d_mm.benchmark.harness import (POINT_OP_CONFIGS,
-                                       SMALL_POINT_OP_CONFIGS, format_markdown,
-                                       random_clip_weights, run_benchmark,
-                                       small_model_cfg, write_report)
+from cg3d_mm.benchmark import (POINT_OP_CONFIGS, SMALL_POINT_OP_CONFIGS,
+                               format_markdown, random_clip_weights,
+                               run_benchmark, small_model_cfg, write_report)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODEL_CONFIG = osp.join(REPO, 'configs/cg3d/_base_/models/cg3d_pointmlp.py')

@@ -1,6 +1,5 @@
 """CG3D: a point encoder aligned with frozen CLIP towers (Hegde et al.)."""
 import logging
-from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -21,7 +20,7 @@ from .utils import global_point_feats, uses_mmcv_point_ops
 POINT_ENCODER = 'point_encoder'
 VISUAL_PROMPT = 'visual_prompt'
 JOINT = 'joint'
-TRAIN_MODES = ('alternate', 'reference')
+TRAIN_MODES = ('alternate', )
 
 
 def _unwrap(module):
@@ -49,14 +48,6 @@ class CG3D(BaseModel):
       does not run.
     - ``joint``: both losses and both optimizers every iteration.
 
-    ``train_cfg=dict(mode='reference')`` instead reproduces the original
-    implementation's per-iteration work (text tower run every step, all
-    three encoders forward with gradients - the frozen CLIP weights too,
-    only left out of the optimizers, unless ``frozen_clip_grads=False`` -
-    the image tower's last block for every token, both losses every step,
-    the phase's optimizer stepping); it exists to
-    measure the difference (tools/benchmark.py).
-
     Args:
         backbone (dict): Point backbone, e.g. ``PointMLP``; ``(B, N, C)``
             points in, a dict with ``global_feat`` (or pooled by ``neck``).
@@ -65,8 +56,9 @@ class CG3D(BaseModel):
         head (dict): ``CG3DHead`` config.
         neck (dict, optional): Pooling neck for backbones without a global
             feature (e.g. mmdet3d's ``PointNet2SASSG``).
-        train_cfg (dict, optional): ``mode`` ('alternate' | 'reference'),
-            and for 'reference' ``frozen_clip_grads`` (default True).
+        train_cfg (dict, optional): ``mode``, only ``'alternate'`` (the
+            schedule above; the original's per-step work, for comparison,
+            is ``cg3d_mm.benchmark.reference.ReferenceCG3D``).
         test_cfg (dict, optional): ``templates`` for zero-shot prototypes
             (default: CG3D's single "This is a {}." prompt).
         save_frozen_clip (bool): Keep the frozen CLIP weights in checkpoints.
@@ -114,14 +106,11 @@ class CG3D(BaseModel):
 
         self.train_cfg = dict(train_cfg or {})
         self.train_cfg.setdefault('mode', 'alternate')
-        self.train_cfg.setdefault('frozen_clip_grads', True)
         if self.train_cfg['mode'] not in TRAIN_MODES:
-            raise ValueError(f"train_cfg.mode must be one of {TRAIN_MODES}, "
-                             f"got {self.train_cfg['mode']!r}")
-        if (self.train_cfg['mode'] == 'reference'
-                and hasattr(self.img_backbone, 'last_block_cls_only')):
-            # the original ran the image tower's last block for every token
-            self.img_backbone.last_block_cls_only = False
+            raise ValueError(
+                f"train_cfg.mode must be one of {TRAIN_MODES}, got "
+                f"{self.train_cfg['mode']!r} (the original's per-step work "
+                'is cg3d_mm.benchmark.reference.ReferenceCG3D)')
         self.test_cfg = dict(test_cfg or {})
         self.templates = resolve_templates(
             self.test_cfg.get('templates', ZEROSHOT_TEMPLATES),
@@ -133,6 +122,11 @@ class CG3D(BaseModel):
         self.save_frozen_clip = save_frozen_clip
         self._register_state_dict_hook(_drop_frozen_clip)
         self.register_load_state_dict_post_hook(_ignore_missing_frozen_clip)
+
+    @property
+    def _head(self):
+        """The head, unwrapped from its DDP wrapper for the loss calls."""
+        return _unwrap(self.head)
 
     # ------------------------------------------------------------------
     # encoders
@@ -160,35 +154,23 @@ class CG3D(BaseModel):
             with torch.no_grad():
                 image = self.encode_images(inputs['imgs'])
         points = self.encode_points(inputs['points'])
-        return _unwrap(self.head).loss_point(points, text, image)
+        return self._head.loss_point(points, text, image)
 
     def loss_prompt_step(self, inputs: dict,
                          captions: Sequence[str]) -> Dict[str, Tensor]:
         """Losses of a visual-prompt step (the point encoder does not run)."""
         text = self.encode_texts(captions)
         image = self.encode_images(inputs['imgs'])
-        return _unwrap(self.head).loss_prompt(image, text)
+        return self._head.loss_prompt(image, text)
 
     def loss_joint(self, inputs: dict, captions: Sequence[str]
                    ) -> Dict[str, Tensor]:
         """Both steps' losses from one image forward (for ``joint``)."""
-        head = _unwrap(self.head)
+        head = self._head
         text = self.encode_texts(captions)
         image = self.encode_images(inputs['imgs'])
         points = self.encode_points(inputs['points'])
         losses = head.loss_point(points, text, image.detach())
-        losses.update(head.loss_prompt(image, text))
-        return losses
-
-    def loss_reference(self, inputs: dict, captions: Sequence[str]
-                       ) -> Dict[str, Tensor]:
-        """The original per-iteration work: nothing cached or skipped."""
-        head = _unwrap(self.head)
-        with torch.enable_grad():
-            text = self.text_encoder.encode_uncached(list(captions))
-        image = self.encode_images(inputs['imgs'])
-        points = self.encode_points(inputs['points'])
-        losses = head.loss_point(points, text, image)
         losses.update(head.loss_prompt(image, text))
         return losses
 
@@ -200,69 +182,33 @@ class CG3D(BaseModel):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: Union[OptimWrapperDict, OptimWrapper]
                    ) -> Dict[str, Tensor]:
-        phase = self.train_phase
         if not isinstance(optim_wrapper, OptimWrapperDict):
             raise TypeError(
                 'CG3D trains with two optimizers: build optim_wrapper with '
                 "constructor='CG3DOptimWrapperConstructor' (an "
                 f'OptimWrapperDict), got {type(optim_wrapper).__name__}')
-        data = self.data_preprocessor(data, True)
-        inputs, samples = data['inputs'], data['data_samples']
-        captions = _captions(samples)
-        if self.train_cfg['mode'] == 'reference':
-            with self._reference_autograd():
-                return self._train_step(phase, inputs, captions,
-                                        optim_wrapper, reference=True)
-        return self._train_step(phase, inputs, captions, optim_wrapper)
-
-    def _train_step(self, phase: str, inputs: dict, captions: List[str],
-                    optim_wrapper: OptimWrapperDict,
-                    reference: bool = False) -> Dict[str, Tensor]:
-        if phase == JOINT or (reference and phase not in (POINT_ENCODER,
-                                                          VISUAL_PROMPT)):
+        phase = self.train_phase
+        if phase == JOINT:
             wrappers = [optim_wrapper[POINT_ENCODER],
                         optim_wrapper[VISUAL_PROMPT]]
-            with wrappers[0].optim_context(self):
-                losses = (self.loss_reference if reference else
-                          self.loss_joint)(inputs, captions)
-            log_vars = self._update(losses, wrappers)
         elif phase in (POINT_ENCODER, VISUAL_PROMPT):
-            wrapper = optim_wrapper[phase]
-            with wrapper.optim_context(self):
-                if reference:
-                    losses = self.loss_reference(inputs, captions)
-                    # the original stepped one optimizer on its own loss
-                    keep = ('loss_point_text', 'loss_point_image') \
-                        if phase == POINT_ENCODER else ('loss_image_text', )
-                    losses = {k: v for k, v in losses.items() if k in keep}
-                elif phase == POINT_ENCODER:
-                    losses = self.loss_point_step(inputs, captions)
-                else:
-                    losses = self.loss_prompt_step(inputs, captions)
-            log_vars = self._update(losses, [wrapper])
+            wrappers = [optim_wrapper[phase]]
         else:
             raise ValueError(f'unknown train_phase {phase!r}')
-        return log_vars
+        data = self.data_preprocessor(data, True)
+        captions = _captions(data['data_samples'])
+        with wrappers[0].optim_context(self):
+            losses = self.phase_losses(phase, data['inputs'], captions)
+        return self._update(losses, wrappers)
 
-    @contextmanager
-    def _reference_autograd(self):
-        """The original's frozen towers: autograd on, no optimizer."""
-        frozen = []
-        if self.train_cfg['frozen_clip_grads']:
-            frozen = [p for m in (self.img_backbone, self.text_encoder)
-                      for p in m.parameters() if not p.requires_grad]
-        for p in frozen:
-            p.requires_grad_(True)
-        try:
-            yield
-        finally:
-            for p in frozen:
-                p.requires_grad_(False)
-            # every gradient of this step is consumed or discarded here:
-            # nothing leaks into the next step (e.g. the prompts' gradient
-            # from a point step's loss, which no optimizer clears)
-            for p in self.parameters():
-                p.grad = None
+    def phase_losses(self, phase: str, inputs: dict,
+                     captions: List[str]) -> Dict[str, Tensor]:
+        """The losses a ``phase`` step optimizes (see the class doc)."""
+        if phase == POINT_ENCODER:
+            return self.loss_point_step(inputs, captions)
+        if phase == VISUAL_PROMPT:
+            return self.loss_prompt_step(inputs, captions)
+        return self.loss_joint(inputs, captions)
 
     def _update(self, losses: Dict[str, Tensor],
                 wrappers: List[OptimWrapper]) -> Dict[str, Tensor]:
@@ -297,7 +243,7 @@ class CG3D(BaseModel):
         if not class_names:
             raise ValueError('set_class_names: empty class list')
         templates = resolve_templates(templates or self.templates,
-                                    'zero-shot templates')
+                                      'zero-shot templates')
         self.class_names = list(class_names)
         self.class_prototypes = self.text_encoder.class_prototypes(
             self.class_names, templates)
@@ -317,7 +263,7 @@ class CG3D(BaseModel):
                 point_embeds))]
         scores = None
         if self.class_prototypes is not None:
-            logits = _unwrap(self.head).logit_scale * (
+            logits = self._head.logit_scale * (
                 point_embeds @ self.class_prototypes.t())
             scores = logits.float().softmax(dim=-1)
         for i, sample in enumerate(data_samples):

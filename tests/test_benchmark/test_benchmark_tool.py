@@ -7,8 +7,8 @@ import sys
 import pytest
 from conftest import REPO  # noqa: E402
 
-from cg3d_mm.benchmark.harness import (MODES, compare_first_losses,
-                                       format_markdown, merge_runs)
+from cg3d_mm.benchmark import (MODES, compare_first_losses, format_markdown,
+                               merge_runs)
 
 pytestmark = pytest.mark.slow  # end-to-end: Runner / subprocess runs
 

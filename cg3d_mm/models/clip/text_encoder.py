@@ -185,14 +185,6 @@ class CLIPTextEncoder(BaseModule):
 
     forward = encode
 
-    def encode_uncached(self, texts: Sequence[str]) -> Tensor:
-        """Run the text tower on every caption, bypassing the cache.
-
-        What the original CG3D did on every iteration; kept for the
-        ``reference`` training mode of the benchmark.
-        """
-        return self._run_tower(list(texts))
-
     def class_prototypes(self, class_names: Sequence[str],
                          templates: Union[str, Sequence[str]]) -> Tensor:
         """Template-ensembled class embeddings for zero-shot classification.
