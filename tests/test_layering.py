@@ -28,6 +28,7 @@ LAYERS = (
     ('apis', ),
     ('retrieval', 'scene'),
     ('benchmark', ),
+    ('configs', ),
 )
 PEER_EDGES: Set[Tuple[str, str]] = set()
 
