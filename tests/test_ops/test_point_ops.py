@@ -94,6 +94,51 @@ def test_fps_errors(clouds):
         furthest_point_sample(clouds, 0)
 
 
+def centred_clouds_with_origin_points():
+    """Clouds around the origin with a few points (index 0 among them) at
+    squared norm <= 1e-3, the ones the original CUDA FPS never selects."""
+    g = torch.Generator().manual_seed(4)
+    clouds = torch.rand(3, 120, 3, generator=g) * 2 - 1
+    near = [0, 7, 50, 51, 119]
+    clouds[:, near] = torch.rand(3, len(near), 3, generator=g) * 0.015
+    clouds[:, 3] = 0.  # points exactly at the origin, as "dropped" ones
+    return clouds, near + [3]
+
+
+def reference_fps_min_sq_norm(cloud, num_samples, start, min_sq_norm):
+    """Plain FPS over the eligible points only, from the first eligible
+    index at or after ``start``."""
+    keep = [i for i, p in enumerate(cloud.tolist())
+            if sum(c * c for c in p) > min_sq_norm]
+    first = next(i for i in keep if i >= start)
+    sub = reference_fps(cloud[keep], num_samples, keep.index(first))
+    return [keep[i] for i in sub]
+
+
+@pytest.mark.parametrize('backend', CPU_FPS_BACKENDS)
+@pytest.mark.parametrize('start', [0, 8])
+def test_fps_min_sq_norm_never_selects_points_near_the_origin(
+        backend, start):
+    clouds, near = centred_clouds_with_origin_points()
+    plain = furthest_point_sample(clouds, 40, start, backend=backend)
+    assert (plain[:, 0] == start).all()  # the default keeps every point
+    idx = furthest_point_sample(clouds, 40, start, backend=backend,
+                                min_sq_norm=1e-3)
+    for b in range(3):
+        assert not set(idx[b].tolist()) & set(near)
+        assert idx[b].tolist() == reference_fps_min_sq_norm(
+            clouds[b], 40, start, 1e-3)
+    # all eligible points can be taken, not one more
+    eligible = int(((clouds[0]**2).sum(-1) > 1e-3).sum())
+    idx = furthest_point_sample(clouds[:1], eligible, backend=backend,
+                                min_sq_norm=1e-3)
+    assert sorted(idx[0].tolist()) == sorted(
+        set(range(120)) - set(near))
+    with pytest.raises(ValueError, match='min_sq_norm=0.001'):
+        furthest_point_sample(clouds[:1], eligible + 1, backend=backend,
+                              min_sq_norm=1e-3)
+
+
 def test_fps_with_dist_matches_coordinate_fps(clouds):
     dist = torch.cdist(clouds, clouds)**2
     assert torch.equal(
@@ -262,6 +307,18 @@ def test_mmcv_dispatch_fixes_padding_and_limits(fake_cuda):
     gather_points(torch.ones(1, 4, 2, dtype=torch.bfloat16),
                   torch.zeros(1, 3, dtype=torch.long))
     assert 'gather_points' not in fake_cuda
+
+
+@pytest.mark.parametrize('start', [0, 8])
+def test_mmcv_dispatch_honours_min_sq_norm(fake_cuda, start):
+    """mmcv's kernel has no such check: the points near the origin are
+    replaced by a copy of the start point, which it never picks."""
+    clouds, near = centred_clouds_with_origin_points()
+    idx = furthest_point_sample(clouds, 40, start, min_sq_norm=1e-3)
+    assert fake_cuda == ['furthest_point_sample']
+    assert torch.equal(idx, furthest_point_sample(
+        clouds, 40, start, backend='torch', min_sq_norm=1e-3))
+    assert not set(idx.flatten().tolist()) & set(near)
 
 
 def test_real_mmcv_is_not_used_for_cpu_tensors(clouds):

@@ -58,42 +58,63 @@ class SamplePoints(BaseTransform):
             randomly chosen points instead of raising. Defaults to False:
             a checkpoint is specific to the point count it was trained with,
             so a short cloud is reported rather than silently padded.
+        min_sq_norm (float, optional): Never keep points whose squared norm
+            ``x^2 + y^2 + z^2`` is <= this, whatever the method: the FPS of
+            the original CG3D code (pointnet2_ops, threshold 1e-3 =
+            ``cg3d_mm.ops.sampling.POINTNET2_MIN_SQ_NORM``) never selects
+            them. Only the remaining points count towards ``num_points``.
+            Defaults to None (every point may be kept).
     """
 
     def __init__(self, num_points: int, method: str = 'random',
-                 allow_fewer: bool = False) -> None:
+                 allow_fewer: bool = False,
+                 min_sq_norm: Optional[float] = None) -> None:
         if method not in ('random', 'fps', 'first'):
             raise ValueError(f"method must be 'random', 'fps' or 'first', "
                              f'got {method!r}')
         self.num_points = int(num_points)
         self.method = method
         self.allow_fewer = allow_fewer
+        self.min_sq_norm = None if min_sq_norm is None else float(min_sq_norm)
 
     def transform(self, results: dict) -> dict:
         pts = results['points']
-        n = len(pts)
+        eligible = None
+        if self.min_sq_norm is not None:
+            eligible = (pts[:, :3]**2).sum(axis=1) > self.min_sq_norm
+        n = len(pts) if eligible is None else int(eligible.sum())
         if n < self.num_points:
-            if not self.allow_fewer:
+            if not self.allow_fewer or n == 0:
+                near = '' if eligible is None else (
+                    f' with squared norm > min_sq_norm={self.min_sq_norm}')
                 raise UnreadableSampleError(
-                    f'{_source(results)}: has {n} points, fewer than the '
-                    f'{self.num_points} requested')
+                    f'{_source(results)}: has {n} points{near}, fewer than '
+                    f'the {self.num_points} requested')
+            pts = pts if eligible is None else pts[eligible]
             extra = np.random.randint(n, size=self.num_points - n)
             pts = np.concatenate([pts, pts[extra]], axis=0)
-        elif self.method == 'random':
-            pts = pts[np.random.permutation(n)[:self.num_points]]
-        elif self.method == 'first':
-            pts = pts[:self.num_points]
-        elif n > self.num_points:
+        elif self.method == 'fps' and n > self.num_points:
+            # FPS on the whole cloud: starts at point 0 (or the next
+            # eligible one), as the original kernel
             from cg3d_mm.ops import furthest_point_sample
             idx = furthest_point_sample(
-                torch.from_numpy(pts[None, :, :3]), self.num_points)[0]
+                torch.from_numpy(np.ascontiguousarray(pts[None, :, :3])),
+                self.num_points, min_sq_norm=self.min_sq_norm)[0]
             pts = pts[idx.numpy()]
+        else:
+            pts = pts if eligible is None else pts[eligible]
+            if self.method == 'random':
+                pts = pts[np.random.permutation(n)[:self.num_points]]
+            else:  # 'first', or FPS of exactly num_points points
+                pts = pts[:self.num_points]
         results['points'] = np.ascontiguousarray(pts)
         return results
 
     def __repr__(self) -> str:
+        extra = '' if self.min_sq_norm is None else \
+            f', min_sq_norm={self.min_sq_norm}'
         return (f'{type(self).__name__}(num_points={self.num_points}, '
-                f'method={self.method!r})')
+                f'method={self.method!r}{extra})')
 
 
 @TRANSFORMS.register_module()
