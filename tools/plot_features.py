@@ -134,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from mmdet3d.registry import DATASETS
 
     from cg3d_mm.apis.inference import init_model
-    from cg3d_mm.retrieval.index import _dataset_items, database_from_config
+    from cg3d_mm.retrieval import database_from_config, dataset_items
     from cg3d_mm.utils.io import atomic_write
 
     torch.manual_seed(args.seed)  # a reproducible "random init"
@@ -145,7 +145,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                 args.cfg_options)) for name, ckpt in states]
     cfg = models[0][1].cfg
     dataset = DATASETS.build(database_from_config(cfg, args.split))
-    items, classes = _dataset_items(dataset)
+    items, classes = dataset_items(dataset)
     labels = np.array([it['label'] for it in items])
     if any(lab is None for lab in labels):
         raise ValueError(f'{args.split}: the dataset has no labels')

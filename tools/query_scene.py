@@ -85,8 +85,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     from cg3d_mm.apis.inference import init_model
     from cg3d_mm.datasets.scenes import find_scenes, load_scene
-    from cg3d_mm.scene.querier import (SceneQuerier, evaluate_scene_queries,
-                                       write_query_outputs)
+    from cg3d_mm.scene import (SceneQuerier, evaluate_scene_queries,
+                               write_query_outputs)
     from cg3d_mm.utils.io import atomic_write_json
 
     scenes = find_scenes(args.scene)

@@ -167,7 +167,7 @@ def write_grid(path: str, results: List[dict], index, topk: int,
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     from cg3d_mm.apis.inference import init_model, model_up_axis
-    from cg3d_mm.retrieval.index import evaluate_retrieval, load_or_build_index
+    from cg3d_mm.retrieval import evaluate_retrieval, load_or_build_index
     from cg3d_mm.utils.io import atomic_write_json
 
     model = init_model(args.config, args.checkpoint, args.device,

@@ -8,24 +8,16 @@ An :class:`EmbeddingIndex` is built once over a database of point clouds
                            provenance (checkpoint sha256, config, points)
 
 so later text / image / point queries only encode the query. An index
-built with another checkpoint (or point count) is refused on load.
-
-Search is exact cosine similarity (a matmul + top-k, in query blocks) by
-default. ``backend='faiss'`` uses faiss: ``IndexFlatIP`` (same results as
-exact) below :data:`IVF_MIN_ITEMS` items, else ``IndexIVFFlat``
-(approximate; trained once and cached next to a saved index). ``'auto'``
-picks IVF only from :data:`IVF_MIN_ITEMS` items on: measured on 2 CPU
-cores (200k x 256-d, 200 queries), torch's matmul + top-k took 0.8 s and
-faiss's flat search 6.6 s, so flat faiss never pays off here.
+built with another checkpoint (or point count) is refused on load. Search
+is exact or faiss (:mod:`cg3d_mm.retrieval.search`); a trained faiss IVF
+index is cached next to a saved index.
 """
-import copy
 import datetime
-import glob
+import hashlib
 import json
-import logging
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -33,23 +25,19 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from torch import nn
 
-from cg3d_mm.apis.inference import (encode_dataset, encode_images,
-                                    encode_point_clouds, encode_texts,
+from cg3d_mm.apis.inference import (encode_dataset, encode_point_clouds,
                                     model_pipeline, pipeline_num_points)
-from cg3d_mm.evaluation.metrics.retrieval_metric import (DEFAULT_TOPK, MODES,
-                                                         RetrievalMetric)
+from cg3d_mm.registry import DATASETS
 from cg3d_mm.utils.io import atomic_write, atomic_write_json
+
+from .database import database_from_config, dataset_items, point_files
+from .search import (BACKENDS, IVF_MIN_ITEMS, build_faiss_index,
+                     drop_excluded, exact_search, has_faiss)
 
 INDEX_FORMAT = 'cg3d_mm.EmbeddingIndex'
 INDEX_VERSION = 1
 META_FILE = 'index.json'
 EMBED_FILE = 'embeddings.npy'
-POINT_EXTS = ('.npy', '.ply', '.txt', '.bin')
-BACKENDS = ('exact', 'faiss', 'auto')
-# faiss switches to IVF, and 'auto' to faiss, from this many items.
-IVF_MIN_ITEMS = 1_000_000
-# Scores held at once by exact search (queries are processed in blocks).
-_EXACT_BLOCK = 1 << 25
 
 
 class IndexMismatchError(ValueError):
@@ -57,127 +45,12 @@ class IndexMismatchError(ValueError):
 
 
 def _array_sha256(arr: np.ndarray) -> str:
-    import hashlib
     return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
-
-
-# ----------------------------------------------------------------------
-# search backends
-def exact_search(database: torch.Tensor, queries: torch.Tensor, k: int
-                 ) -> Tuple[np.ndarray, np.ndarray]:
-    """Exact cosine top-k: (Q, k) scores and indices, best first."""
-    step = max(1, _EXACT_BLOCK // max(1, len(database)))
-    scores, indices = [], []
-    for start in range(0, len(queries), step):
-        top = torch.topk(queries[start:start + step] @ database.t(), k,
-                         dim=1, largest=True, sorted=True)
-        scores.append(top.values)
-        indices.append(top.indices)
-    return torch.cat(scores).numpy(), torch.cat(indices).numpy()
-
-
-def build_faiss_index(database: np.ndarray,
-                      ivf_min_items: int = IVF_MIN_ITEMS,
-                      nlist: Optional[int] = None,
-                      nprobe: Optional[int] = None,
-                      seed: int = 0):
-    """Inner-product faiss index: flat, or IVF from ``ivf_min_items`` items.
-
-    IVF is approximate: it searches the ``nprobe`` (default nlist / 8)
-    closest of ``nlist`` (default 4 sqrt(N)) k-means cells.
-    """
-    try:
-        import faiss
-    except ImportError:
-        raise ImportError("backend='faiss' needs faiss (pip install "
-                          'faiss-cpu)') from None
-    database = np.ascontiguousarray(database, dtype=np.float32)
-    dim = database.shape[1]
-    if len(database) < ivf_min_items:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        nlist = int(nlist or max(1, round(4 * np.sqrt(len(database)))))
-        quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist,
-                                   faiss.METRIC_INNER_PRODUCT)
-        index.cp.seed = seed
-        index.train(database)
-        index.nprobe = int(nprobe or max(1, nlist // 8))
-    index.add(database)
-    return index
-
-
-# ----------------------------------------------------------------------
-# databases
-def _point_files(folder: str) -> List[Tuple[str, Optional[str]]]:
-    """(file, class) pairs of a folder: files in class subfolders (their
-    names are the labels, ModelNet style), else the folder's own files."""
-    def files(d):
-        return sorted(p for p in glob.glob(osp.join(d, '*'))
-                      if osp.isfile(p)
-                      and osp.splitext(p)[1].lower() in POINT_EXTS)
-
-    subdirs = sorted(d for d in glob.glob(osp.join(folder, '*'))
-                     if osp.isdir(d))
-    labelled = [(p, osp.basename(d)) for d in subdirs for p in files(d)]
-    if labelled:
-        return labelled
-    own = [(p, None) for p in files(folder)]
-    if not own:
-        raise FileNotFoundError(
-            f'{folder}: no point files ({", ".join(POINT_EXTS)}) in it or in '
-            'class subfolders')
-    return own
-
-
-def _dataset_items(dataset) -> Tuple[List[dict], List[str]]:
-    classes = list(dataset.metainfo.get('classes') or [])
-    items = []
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        label = info.get('gt_label')
-        name = info.get('class_name')
-        if name is None and label is not None and label < len(classes):
-            name = classes[label]
-        path = info.get('pts_path') or info.get('lidar_points', {}).get(
-            'lidar_path')
-        items.append(dict(
-            id=str(info.get('sample_id', info.get('sample_idx', i))),
-            path=osp.abspath(path) if path else None,
-            label=None if label is None else int(label),
-            class_name=name,
-            views=[osp.abspath(v) for v in info.get('img_paths', [])]))
-    return items, classes
 
 
 def is_index_dir(path: str) -> bool:
     return osp.isfile(osp.join(path, META_FILE)) and osp.isfile(
         osp.join(path, EMBED_FILE))
-
-
-def database_from_config(cfg, key: str):
-    """A dataset config of ``cfg`` named by ``key`` with the model's point
-    test pipeline (never the training augmentations).
-
-    Args:
-        key (str): ``'test_dataloader'``, ``'val_dataloader'``,
-            ``'train_dataloader'`` or any config entry holding a dataset
-            config (``type`` key) or a dataloader config (``dataset`` key).
-    """
-    from cg3d_mm.apis.inference import point_pipeline
-    if key not in cfg:
-        raise ValueError(f'{cfg.filename}: no entry {key!r} (expected e.g. '
-                         "'test_dataloader', a folder or a saved index)")
-    entry = cfg[key]
-    dataset_cfg = entry.get('dataset', entry) if isinstance(entry, dict) \
-        else None
-    if not isinstance(dataset_cfg, dict) or 'type' not in dataset_cfg:
-        raise ValueError(f'{cfg.filename}: {key!r} is not a dataset or '
-                         'dataloader config')
-    dataset_cfg = copy.deepcopy(dict(dataset_cfg))
-    dataset_cfg['pipeline'] = point_pipeline(cfg)
-    dataset_cfg['test_mode'] = True
-    return dataset_cfg
 
 
 class EmbeddingIndex:
@@ -237,11 +110,10 @@ class EmbeddingIndex:
                 of ``model.cfg`` (e.g. 'test_dataloader') or a folder of
                 point files (labels from class subfolders, if any).
         """
-        from cg3d_mm.registry import DATASETS
         cfg = getattr(model, 'cfg', None)
         pipeline = model_pipeline(model)
         if isinstance(database, str) and osp.isdir(database):
-            pairs = _point_files(database)
+            pairs = point_files(database)
             classes = sorted({c for _, c in pairs if c is not None})
             items = [dict(id=osp.relpath(p, database), path=osp.abspath(p),
                           label=None if c is None else classes.index(c),
@@ -270,7 +142,7 @@ class EmbeddingIndex:
             source['dataset'] = type(dataset).__name__
             source['data_root'] = getattr(dataset, 'data_root', None)
             source['ann_file'] = getattr(dataset, 'ann_file', None)
-            items, classes = _dataset_items(dataset)
+            items, classes = dataset_items(dataset)
             embeds = encode_dataset(model, dataset, batch_size, num_workers,
                                     progress)
         meta = dict(
@@ -287,7 +159,7 @@ class EmbeddingIndex:
         JSON, written last, holds the embeddings' sha256)."""
         os.makedirs(out_dir, exist_ok=True)
         atomic_write(osp.join(out_dir, EMBED_FILE),
-                            lambda f: np.save(f, self.embeddings))
+                     lambda f: np.save(f, self.embeddings))
         meta = dict(self.meta)
         meta.update(
             format=INDEX_FORMAT, version=INDEX_VERSION,
@@ -399,7 +271,7 @@ class EmbeddingIndex:
         k = min(int(topk) + extra, len(self))
         if backend == 'auto':
             backend = 'faiss' if len(self) >= IVF_MIN_ITEMS and \
-                _has_faiss() else 'exact'
+                has_faiss() else 'exact'
         if backend == 'exact':
             scores, idx = exact_search(self._torch, q, k)
         else:
@@ -407,8 +279,8 @@ class EmbeddingIndex:
                 self._faiss = self._faiss_index(**faiss_kwargs)
             scores, idx = self._faiss.search(q.numpy(), k)
         if exclude is not None:
-            scores, idx = _drop_excluded(scores, idx, exclude,
-                                         min(int(topk), len(self) - 1))
+            scores, idx = drop_excluded(scores, idx, exclude,
+                                        min(int(topk), len(self) - 1))
         return scores, idx
 
     def _faiss_index(self, **kwargs):
@@ -436,85 +308,6 @@ class EmbeddingIndex:
         item = self.items[i]
         name = item.get('class_name')
         return f'{item["id"]}' + (f' [{name}]' if name else '')
-
-
-def _drop_excluded(scores: np.ndarray, idx: np.ndarray, exclude,
-                   k: int) -> Tuple[np.ndarray, np.ndarray]:
-    exclude = np.asarray(exclude).reshape(-1)
-    if len(exclude) != len(idx):
-        raise ValueError(f'exclude must have one entry per query '
-                         f'({len(idx)}), got {len(exclude)}')
-    out_s = np.empty((len(idx), k), scores.dtype)
-    out_i = np.empty((len(idx), k), idx.dtype)
-    for r in range(len(idx)):
-        keep = idx[r] != exclude[r]
-        out_s[r] = scores[r][keep][:k]
-        out_i[r] = idx[r][keep][:k]
-    return out_s, out_i
-
-
-def _has_faiss() -> bool:
-    try:
-        import faiss  # noqa: F401
-        return True
-    except ImportError:
-        print_log("faiss is not installed: backend='auto' uses exact search",
-                  logger='current', level=logging.DEBUG)
-        return False
-
-
-def evaluate_retrieval(model: nn.Module,
-                       index: EmbeddingIndex,
-                       modes: Sequence[str] = MODES,
-                       topk: Sequence[int] = DEFAULT_TOPK,
-                       view: int = 0,
-                       templates: Optional[Sequence[str]] = None,
-                       batch_size: int = 32,
-                       progress: bool = True) -> dict:
-    """recall@k / mAP of text->3D, image->3D and 3D->3D retrieval.
-
-    Relevant = same label. Text queries are the database's class names
-    (those with at least one item) through ``templates`` (default: the
-    model's zero-shot templates); image queries are each item's view number
-    ``view`` (skipped when items have no views); 3D queries are the items
-    themselves, each left out of its own ranking.
-
-    Returns:
-        dict: mode -> :func:`summarize_ranking` results (percent).
-    """
-    labels = index.labels
-    if labels is None:
-        raise ValueError('retrieval evaluation needs a labelled database '
-                         '(a dataset with gt_label, or a folder with class '
-                         'subfolders)')
-    modes = list(modes)
-    if 'image_to_3d' in modes and any(len(it.get('views') or []) <= view
-                                      for it in index.items):
-        print_log(f'image_to_3d skipped: not every item has a view #{view}',
-                  logger='current', level=logging.WARNING)
-        modes.remove('image_to_3d')
-    metric = RetrievalMetric(topk=topk, modes=modes)
-    if 'text_to_3d' in modes:
-        classes = index.classes
-        present = np.unique(labels)
-        if len(classes) <= present.max():
-            raise ValueError(f'the index lists {len(classes)} classes but has '
-                             f'label {present.max()}')
-        texts = encode_texts(model, [classes[c] for c in present],
-                             templates or model.templates)
-        metric.set_text_queries(texts, present)
-    images = None
-    if 'image_to_3d' in modes:
-        views = [it['views'][view] for it in index.items]
-        images = encode_images(model, views, batch_size, progress)
-    metric.process(None, [
-        dict(point_embed=torch.from_numpy(index.embeddings[i]),
-             image_embed=None if images is None else
-             torch.from_numpy(images[i]),
-             gt_label=int(labels[i])) for i in range(len(index))
-    ])
-    metric.evaluate(len(index))
-    return metric.last_summary
 
 
 def load_or_build_index(model: nn.Module, database: str,
@@ -563,11 +356,3 @@ def _database_key(model: nn.Module, database: str) -> str:
     ds = database_from_config(cfg, database)
     return (f"{ds.get('type')}:{ds.get('data_root')}:"
             f"{ds.get('ann_file')}")
-
-
-__all__ = [
-    'EmbeddingIndex', 'IndexMismatchError', 'exact_search',
-    'evaluate_retrieval',
-    'build_faiss_index', 'load_or_build_index', 'is_index_dir',
-    'database_from_config', 'atomic_write_json', 'BACKENDS'
-]

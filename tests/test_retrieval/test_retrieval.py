@@ -14,9 +14,9 @@ from cg3d_mm.apis.inference import (encode_images, encode_point_clouds,
 from cg3d_mm.datasets.transforms import UnreadableSampleError
 from cg3d_mm.evaluation.metrics import (RetrievalMetric, ranking_stats,
                                         retrieval_metrics)
-from cg3d_mm.retrieval.index import (EMBED_FILE, EmbeddingIndex,
-                                     IndexMismatchError, evaluate_retrieval,
-                                     load_or_build_index)
+from cg3d_mm.retrieval import (EmbeddingIndex, IndexMismatchError,
+                               evaluate_retrieval, load_or_build_index)
+from cg3d_mm.retrieval.index import EMBED_FILE
 
 TINY_CONFIG = TINY_MODEL_CFG + """
 up_axis = 'y'

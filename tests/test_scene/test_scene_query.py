@@ -16,10 +16,9 @@ from plyfile import PlyData
 from cg3d_mm.apis.inference import init_model
 from cg3d_mm.datasets.scenes import find_scenes, load_scene
 from cg3d_mm.evaluation.metrics import SceneQueryIoU
-from cg3d_mm.scene.querier import (SceneQuerier, best_cluster_iou,
-                                   cluster_scene, remove_floor_ceiling,
-                                   select_clusters, to_model_frame,
-                                   write_query_outputs)
+from cg3d_mm.scene import (SceneQuerier, best_cluster_iou, cluster_scene,
+                           remove_floor_ceiling, select_clusters,
+                           to_model_frame, write_query_outputs)
 
 CEILING, FLOOR, WALL, TABLE, CHAIR, SOFA = 0, 1, 2, 7, 8, 9
 CONFIG = TINY_MODEL_CFG + "up_axis = 'y'\n"
