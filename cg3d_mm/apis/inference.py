@@ -7,7 +7,6 @@ point count, sampling and normalisation the checkpoint was evaluated with.
 """
 import copy
 import hashlib
-import logging
 import os.path as osp
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
@@ -16,28 +15,22 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 from tqdm import tqdm
 
 from cg3d_mm.datasets.utils import build_transforms
+from cg3d_mm.models.utils import load_model_checkpoint
+from cg3d_mm.utils.config import pipeline_num_points  # noqa: F401 (API)
+from cg3d_mm.utils.config import ConfigLike, load_config
+from cg3d_mm.utils.device import resolve_device
 
-ConfigLike = Union[str, Path, Config]
 ImageLike = Union[str, np.ndarray]
 PointsLike = Union[str, np.ndarray]
 # Test-time transforms of images / captions, not of points.
 _NON_POINT_TRANSFORMS = ('LoadTripletImage', 'ResizeImage', 'SampleCaption',
                          'PackCG3DInputs')
 DEFAULT_NUM_POINTS = 1024
-
-
-def resolve_device(device: Optional[str] = None) -> torch.device:
-    """``device`` or, when None, 'cuda' if available else 'cpu'."""
-    if device is None:
-        device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    return torch.device(device)
 
 
 def file_sha256(path: str) -> str:
@@ -59,52 +52,6 @@ def weights_sha256(module: nn.Module) -> str:
     return sha.hexdigest()
 
 
-def _load_config(config: ConfigLike) -> Config:
-    if isinstance(config, Config):
-        return copy.deepcopy(config)
-    config = str(config)
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file {config} does not exist')
-    return Config.fromfile(config)
-
-
-def _load_checkpoint(model: nn.Module, checkpoint: str, config_name: str
-                     ) -> dict:
-    """Load weights-only (mmengine's loader, routed through
-    ``load_weights_only`` by ``import cg3d_mm``); return the checkpoint."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict) or not all(
-            isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f'{checkpoint}: expected a checkpoint with a '
-                         'state_dict of tensors')
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
-    own = set(model.state_dict())
-    if not own & set(state):
-        raise ValueError(
-            f'{checkpoint}: none of its {len(state)} weights belong to the '
-            f'model of {config_name} (checkpoint keys like '
-            f'{sorted(state)[:3]}, model keys like {sorted(own)[:3]})')
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as err:
-        raise ValueError(f'{checkpoint} does not fit the model of '
-                         f'{config_name}: {err}') from None
-    if result.missing_keys:
-        raise ValueError(
-            f'{checkpoint}: {len(result.missing_keys)} weights of the model '
-            f'of {config_name} are missing (e.g. {result.missing_keys[:5]})')
-    if result.unexpected_keys:
-        print_log(f'{checkpoint}: ignoring {len(result.unexpected_keys)} '
-                  f'weights the model has no place for (e.g. '
-                  f'{result.unexpected_keys[:3]})', logger='current',
-                  level=logging.WARNING)
-    return ckpt
-
-
 def init_model(config: ConfigLike,
                checkpoint: Optional[str] = None,
                device: Optional[str] = None,
@@ -113,10 +60,13 @@ def init_model(config: ConfigLike,
 
     Args:
         config (str | Path | Config): Config file or object with ``model``.
-        checkpoint (str, optional): Checkpoint file, loaded weights-only.
-            None keeps the random initialisation of the point encoder (the
-            frozen CLIP comes from the config either way).
-        device (str, optional): Defaults to 'cuda' if available else 'cpu'.
+        checkpoint (str, optional): Checkpoint file, loaded weights-only
+            and strictly (:func:`cg3d_mm.models.utils.load_model_checkpoint`:
+            every key the model saves, none it has no place for, all of the
+            same shape). None keeps the random initialisation of the point
+            encoder (the frozen CLIP comes from the config either way).
+        device (str, optional): 'auto' or None (default): 'cuda' if
+            available else 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
 
     Returns:
@@ -126,7 +76,7 @@ def init_model(config: ConfigLike,
         ``dataset_meta`` (from the checkpoint's meta, if any).
     """
     from cg3d_mm.registry import MODELS
-    cfg = _load_config(config)
+    cfg = load_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
@@ -137,10 +87,9 @@ def init_model(config: ConfigLike,
     model.cfg = cfg
     model.dataset_meta = None
     if checkpoint is not None:
-        ckpt = _load_checkpoint(model, str(checkpoint), config_name)
-        meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
-        model.dataset_meta = meta.get('dataset_meta') if isinstance(
-            meta, dict) else None
+        report = load_model_checkpoint(
+            model, str(checkpoint), target=f'the model of {config_name}')
+        model.dataset_meta = report.meta.get('dataset_meta')
         model.checkpoint_path = osp.abspath(str(checkpoint))
         model.checkpoint_sha256 = file_sha256(str(checkpoint))
     else:
@@ -187,14 +136,6 @@ def point_pipeline(cfg: Optional[Config] = None,
                  dict(type='NormalizePoints')]
     return steps + [dict(type='PackCG3DInputs', keys=('points', ),
                          meta_keys=())]
-
-
-def pipeline_num_points(pipeline: Sequence[dict]) -> Optional[int]:
-    """``num_points`` of the pipeline's ``SamplePoints`` (None if absent)."""
-    for t in pipeline:
-        if isinstance(t, dict) and t.get('type') == 'SamplePoints':
-            return int(t['num_points'])
-    return None
 
 
 def model_pipeline(model: nn.Module) -> List[dict]:

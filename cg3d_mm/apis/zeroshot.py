@@ -8,7 +8,6 @@ checkpoint, prompt or hyper-parameter is ever selected here. Used by
 """
 import os
 import os.path as osp
-import re
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -21,12 +20,14 @@ from cg3d_mm.datasets.benchmarks import (BENCHMARKS, Benchmark,
                                          build_benchmark_dataset,
                                          resolve_data_root)
 from cg3d_mm.evaluation.metrics.zeroshot_accuracy import accuracy_summary
+from cg3d_mm.models.utils import load_model_checkpoint, read_checkpoint
+from cg3d_mm.models.utils.checkpoint_loader import prefix_summary
 from cg3d_mm.registry import MODELS
+from cg3d_mm.utils.config import config_num_points, load_config
+from cg3d_mm.utils.device import DeviceLike, resolve_device
 from cg3d_mm.utils.io import atomic_write_json
 from cg3d_mm.utils.templates import TEMPLATE_SETS
 from cg3d_mm.utils.templates import resolve_templates as _template_set
-
-POINT_ENCODER_PREFIXES = ('backbone.', 'neck.', 'head.')
 
 
 def template_set_name(templates: Sequence[str]) -> str:
@@ -48,102 +49,48 @@ def resolve_templates(template_sets: Optional[Sequence[str]],
             for name in template_sets]
 
 
-def _as_config(config: Union[str, Config]) -> Config:
-    if isinstance(config, Config):
-        return config
-    if not osp.isfile(str(config)):
-        raise FileNotFoundError(f'config {config} does not exist')
-    return Config.fromfile(str(config))
-
-
-def config_num_points(cfg: Config) -> int:
-    """Points per cloud the config's model was trained / tested with.
-
-    Taken from ``SamplePoints`` of the config's test pipeline, else from a
-    top-level ``num_points``: a checkpoint is specific to its point count.
-    """
-    pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get(
-        'pipeline') or []
-    for t in pipeline:
-        if isinstance(t, dict) and t.get('type') == 'SamplePoints':
-            return int(t['num_points'])
-    if cfg.get('num_points'):
-        return int(cfg.num_points)
-    raise ValueError(f'{cfg.filename}: cannot tell the point count (no '
-                     'SamplePoints in test_dataloader.dataset.pipeline and '
-                     'no num_points); pass num_points explicitly')
-
-
-def _state_dict_of(checkpoint: Union[str, dict]) -> Tuple[dict, str]:
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    # cg3d_mm routes local files through load_weights_only: nothing in the
-    # file can run code while it is read.
-    if isinstance(checkpoint, dict):
-        ckpt, name = checkpoint, 'checkpoint dict'
-    else:
-        name = str(checkpoint)
-        ckpt = CheckpointLoader.load_checkpoint(name, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{name}: expected a checkpoint dict with a '
-                         f'state_dict, got {type(ckpt).__name__}')
-    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-    return state, name
-
-
 def load_point_encoder(model: torch.nn.Module,
                        checkpoint: Union[str, dict]) -> dict:
     """Load a CG3D checkpoint (weights only) into ``model``.
 
-    The frozen CLIP towers come from the model config; the checkpoint must
-    hold the point encoder (``backbone.`` [+ ``neck.``] + ``head.``).
+    The frozen CLIP towers come from the model config (CG3D does not save
+    them); the checkpoint must hold the rest: the point encoder
+    (``backbone.`` [+ ``neck.``] + ``head.``) and the trained prompts.
+    Loaded strictly by :func:`cg3d_mm.models.utils.load_model_checkpoint`,
+    like :func:`cg3d_mm.apis.init_model`.
 
     Returns:
-        dict: ``missing`` and ``unexpected`` key lists.
+        dict: ``missing`` and ``unexpected`` key lists (empty: strict).
 
     Raises:
-        ValueError: No ``backbone.`` weights, point-encoder weights missing
+        ValueError: No ``backbone.`` weights; weights missing, unexpected
             or of the wrong shape (checkpoint and config do not match).
     """
-    state, name = _state_dict_of(checkpoint)
+    name = 'checkpoint dict' if isinstance(checkpoint, dict) else \
+        str(checkpoint)
+    state, meta = read_checkpoint(checkpoint, source=name)
     if not any(k.startswith('backbone.') for k in state):
-        prefixes = sorted({k.split('.')[0] for k in state})
         raise ValueError(
             f'{name}: no point-encoder weights (no "backbone." keys; it holds '
-            f'{len(state)} tensors under {prefixes[:8]}). Expected a CG3D '
-            'checkpoint written by tools/train.py (or '
+            f'{len(state)} tensors under {prefix_summary(state)}). Expected '
+            'a CG3D checkpoint written by tools/train.py (or '
             'tools/publish_checkpoint.py).')
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as err:  # size mismatch: a different architecture
-        raise ValueError(f'{name} does not fit the model of the config: '
-                         f'{err}') from None
-    missing = [k for k in result.missing_keys
-               if k.startswith(POINT_ENCODER_PREFIXES)]
-    if missing:
-        raise ValueError(
-            f'{name} lacks {len(missing)} point-encoder weights of the '
-            f'config\'s model (e.g. {missing[:3]}): checkpoint and config '
-            'describe different encoders')
-    if result.unexpected_keys:
-        print_log(f'{name}: ignoring {len(result.unexpected_keys)} unexpected '
-                  f'keys (e.g. {result.unexpected_keys[:3]})',
-                  logger='current', level=30)
-    return dict(missing=list(result.missing_keys),
-                unexpected=list(result.unexpected_keys))
+    report = load_model_checkpoint(model, dict(state_dict=state, meta=meta),
+                                   source=name,
+                                   target='the model of the config')
+    return dict(missing=report.missing, unexpected=report.unexpected)
 
 
 def build_zeroshot_model(config: Union[str, Config],
                          checkpoint: Union[str, dict],
-                         device: str = 'cpu') -> torch.nn.Module:
+                         device: DeviceLike = 'cpu') -> torch.nn.Module:
     """Build the config's model once and load the checkpoint's weights."""
     from mmengine.registry import init_default_scope
-    cfg = _as_config(config)
+    cfg = load_config(config)
     init_default_scope(cfg.get('default_scope', 'cg3d_mm'))
     model = MODELS.build(cfg.model)
     load_point_encoder(model, checkpoint)
-    return model.to(device).eval()
+    return model.to(resolve_device(device)).eval()
 
 
 @torch.no_grad()
@@ -188,7 +135,7 @@ def run_zeroshot_benchmarks(config: Union[str, Config],
                             num_points: Optional[int] = None,
                             benchmarks: Sequence[Benchmark] = BENCHMARKS,
                             batch_size: int = 32, num_workers: int = 0,
-                            device: str = 'cpu', progress: bool = True,
+                            device: DeviceLike = 'cpu', progress: bool = True,
                             out_file: Optional[str] = None,
                             model: Optional[torch.nn.Module] = None) -> dict:
     """Every available benchmark for the model of ``config``, in one go.
@@ -213,7 +160,7 @@ def run_zeroshot_benchmarks(config: Union[str, Config],
         per-class accuracy and confusion matrix), ``skipped`` (benchmarks
         whose files are absent, with the reason) and the run's settings.
     """
-    cfg = _as_config(config)
+    cfg = load_config(config)
     num_points = int(num_points or config_num_points(cfg))
     root = resolve_data_root(cfg, data_root)
     if model is None:

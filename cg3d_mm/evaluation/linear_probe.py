@@ -21,6 +21,9 @@ from mmengine.logging import print_log
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from cg3d_mm.utils.config import config_num_points, load_config
+from cg3d_mm.utils.device import DeviceLike, resolve_device
+
 FEATURES = ('global', 'embed')
 SPLITS = ('train', 'test')
 
@@ -54,18 +57,11 @@ class PointFeatureExtractor(nn.Module):
         return feats
 
 
-def _as_config(config: Union[str, Config]) -> Config:
-    if isinstance(config, Config):
-        return copy.deepcopy(config)
-    if not osp.isfile(str(config)):
-        raise FileNotFoundError(f'config {config} does not exist')
-    return Config.fromfile(str(config))
-
-
 def build_feature_extractor(config: Union[str, Config],
                             checkpoint: str,
                             feature: str = 'global',
-                            device: str = 'cpu') -> PointFeatureExtractor:
+                            device: DeviceLike = 'cpu'
+                            ) -> PointFeatureExtractor:
     """The point encoder of ``config`` with the weights of ``checkpoint``.
 
     Works for CG3D pretraining configs (only the point side is built: no
@@ -80,31 +76,27 @@ def build_feature_extractor(config: Union[str, Config],
         feature (str): ``'global'`` (backbone [+ neck] output, the input of
             CG3D's projection / the classifier head) or ``'embed'`` (CG3D's
             L2-normalised CLIP-space embedding; CG3D configs only).
-        device (str): Defaults to 'cpu'.
+        device (str): 'cpu' (default), 'cuda[:i]' or 'auto'.
     """
     from mmengine.registry import init_default_scope
 
-    from cg3d_mm.models.utils import (load_pretrained_state, read_state_dict,
-                                      select_prefix)
+    from cg3d_mm.models.utils import load_model_checkpoint, read_checkpoint
     from cg3d_mm.registry import MODELS
     if feature not in FEATURES:
         raise ValueError(f'feature must be one of {FEATURES}, got '
                          f'{feature!r}')
-    cfg = _as_config(config)
+    cfg = load_config(config)
     if 'model' not in cfg or 'backbone' not in cfg.model:
         raise ValueError(f'{cfg.filename}: no model.backbone in the config')
     init_default_scope(cfg.get('default_scope', 'cg3d_mm'))
-    state = read_state_dict(checkpoint)
+    state, _ = read_checkpoint(checkpoint)  # once for every part
 
     def build(part_cfg: dict, prefix: str) -> nn.Module:
         part_cfg = copy.deepcopy(part_cfg)
         part_cfg.pop('init_cfg', None)  # the checkpoint replaces any init
         module = MODELS.build(part_cfg)
         if module.state_dict():
-            load_pretrained_state(module,
-                                  select_prefix(state, prefix, checkpoint),
-                                  strict=True,
-                                  source=f'{checkpoint} [{prefix}]')
+            load_model_checkpoint(module, state, prefix, source=checkpoint)
         return module
 
     backbone = build(cfg.model.backbone, 'backbone.')
@@ -118,17 +110,8 @@ def build_feature_extractor(config: Union[str, Config],
                 f"CG3DHead with its projection); {cfg.filename} has "
                 f"{head_cfg.get('type')!r}: use feature='global'")
         proj = build(head_cfg, 'head.').proj
-    return PointFeatureExtractor(backbone, neck, proj).to(device).eval()
-
-
-def config_num_points(cfg: Config, default: int = 1024) -> int:
-    """Points per cloud of the config's test pipeline (else ``default``)."""
-    pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get(
-        'pipeline') or []
-    for t in pipeline:
-        if isinstance(t, dict) and t.get('type') == 'SamplePoints':
-            return int(t['num_points'])
-    return int(cfg.get('num_points', default))
+    return PointFeatureExtractor(backbone, neck, proj).to(
+        resolve_device(device)).eval()
 
 
 def build_probe_dataset(config: Union[str, Config],
@@ -159,7 +142,7 @@ def build_probe_dataset(config: Union[str, Config],
     if dataset not in benches:
         raise ValueError(f'unknown dataset {dataset!r}, expected one of '
                          f'{sorted(benches)}')
-    cfg = _as_config(config)
+    cfg = load_config(config)
     bench = benches[dataset]
     bench = dataclasses.replace(bench, dataset=dict(bench.dataset,
                                                     split=split))
