@@ -105,8 +105,13 @@ def check_shapenet_split(data_root: str,
                                                     f'{sample}.npy'),
                                 dict(min_rows=min_points)))
             owners.append((sample, None))
-            if read_views:
-                view_dir = osp.join(data_root, img_dir, synset, model_id)
+            view_dir = osp.join(data_root, img_dir, synset, model_id)
+            if read_views and not osp.isdir(view_dir):
+                problems.append(Problem(
+                    view_dir, 'missing', f'{view_dir}: render folder does not '
+                    f'exist (expected 000.png .. {num_views - 1:03d}.png)',
+                    sample))
+            elif read_views:
                 for v in range(num_views):
                     jobs.append(FileJob(check_image,
                                         osp.join(view_dir, f'{v:03d}.png'),
