@@ -1,6 +1,13 @@
 """The zero-shot benchmark test sets: which datasets, which split, and how
 each is built for evaluation (the same list for ``tools/zeroshot_benchmark.py``
-and the linear probe)."""
+and the linear probe).
+
+The list is read from the zero-shot dataset configs,
+``configs/cg3d/zeroshot/_base_/datasets/<key>.py`` (in the installed package:
+``cg3d_mm/.mim/configs``), so a benchmark is added by adding one such file
+with a ``zeroshot_dataset`` and a ``zeroshot_evaluator`` named ``<key>``.
+"""
+import glob
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -9,6 +16,14 @@ from mmengine.config import Config
 
 from cg3d_mm.registry import DATASETS
 from cg3d_mm.utils.assets import resolve_asset
+from cg3d_mm.utils.mim import PACKAGE_DIR
+
+from .scanobjectnn import VARIANTS as SCANOBJECTNN_VARIANTS
+
+BENCHMARK_CONFIG_DIR = osp.join(PACKAGE_DIR, '.mim', 'configs', 'cg3d',
+                                'zeroshot', '_base_', 'datasets')
+# set by build_benchmark_dataset, not part of a benchmark's definition
+_BUILD_ARGS = ('data_root', 'test_mode', 'pipeline')
 
 
 @dataclass(frozen=True)
@@ -16,8 +31,10 @@ class Benchmark:
     """One zero-shot benchmark: a dataset config without root / pipeline.
 
     Attributes:
-        key (str): Short id (JSON / file names), e.g. ``'modelnet40'``.
-        name (str): Dataset name for the table.
+        key (str): Short id (JSON / file names), e.g. ``'modelnet40'``: the
+            name of its config file.
+        name (str): Dataset name for the table: the dataset type, with its
+            class count when the config sets one (``'ModelNet40'``).
         variant (str): Split variant ('' when the dataset has one).
         dataset (dict): ``type`` and arguments of the test dataset.
     """
@@ -27,18 +44,58 @@ class Benchmark:
     dataset: dict = field(hash=False)
 
 
-BENCHMARKS: Tuple[Benchmark, ...] = (
-    Benchmark('modelnet10', 'ModelNet10', '',
-              dict(type='ModelNet', num_classes=10, split='test')),
-    Benchmark('modelnet40', 'ModelNet40', '',
-              dict(type='ModelNet', num_classes=40, split='test')),
-    Benchmark('scanobjectnn_pb_t50_rs', 'ScanObjectNN', 'PB_T50_RS',
-              dict(type='ScanObjectNN', variant='PB_T50_RS', split='test')),
-    Benchmark('scanobjectnn_obj_bg', 'ScanObjectNN', 'OBJ_BG',
-              dict(type='ScanObjectNN', variant='OBJ_BG', split='test')),
-    Benchmark('scanobjectnn_obj_only', 'ScanObjectNN', 'OBJ_ONLY',
-              dict(type='ScanObjectNN', variant='OBJ_ONLY', split='test')),
-)
+def read_benchmark(path: str) -> Benchmark:
+    """The benchmark of one ``_base_/datasets`` config file.
+
+    Raises:
+        ValueError: The file has no ``zeroshot_dataset`` or its
+            ``zeroshot_evaluator`` is not named after the file.
+    """
+    key = osp.splitext(osp.basename(path))[0]
+    cfg = Config.fromfile(path)
+    dataset = cfg.get('zeroshot_dataset')
+    evaluator = cfg.get('zeroshot_evaluator') or {}
+    if not dataset or 'type' not in dataset:
+        raise ValueError(f'{path}: expected a zeroshot_dataset dict with a '
+                         'type (the test set of this benchmark)')
+    if evaluator.get('name') != key:
+        raise ValueError(f'{path}: zeroshot_evaluator.name must be the file '
+                         f'name {key!r} (the benchmark key), got '
+                         f'{evaluator.get("name")!r}')
+    dataset = {k: v for k, v in dataset.to_dict().items()
+               if k not in _BUILD_ARGS}
+    name = dataset['type'] + str(dataset.get('num_classes', ''))
+    return Benchmark(key, name, str(dataset.get('variant', '')), dataset)
+
+
+def _table_order(bench: Benchmark) -> tuple:
+    # ModelNet10, ModelNet40, then ScanObjectNN's variants in the dataset's
+    # order (PB_T50_RS, the one the paper reports, first)
+    variants = list(SCANOBJECTNN_VARIANTS)
+    rank = variants.index(bench.variant) if bench.variant in variants \
+        else len(variants)
+    return (bench.dataset['type'], bench.dataset.get('num_classes', 0), rank,
+            bench.key)
+
+
+def load_benchmarks(config_dir: str = BENCHMARK_CONFIG_DIR
+                    ) -> Tuple[Benchmark, ...]:
+    """Every benchmark defined in ``config_dir``, in table order.
+
+    Raises:
+        FileNotFoundError: No dataset config in ``config_dir`` (a package
+            installed without its configs).
+    """
+    paths = sorted(glob.glob(osp.join(config_dir, '*.py')))
+    if not paths:
+        raise FileNotFoundError(
+            f'no zero-shot dataset configs in {config_dir}: the package was '
+            'installed without its configs (reinstall with pip install -e . '
+            'from the repository)')
+    return tuple(sorted(map(read_benchmark, paths), key=_table_order))
+
+
+BENCHMARKS: Tuple[Benchmark, ...] = load_benchmarks()
 
 
 def zeroshot_pipeline(num_points: int) -> List[dict]:

@@ -328,18 +328,9 @@ ZS_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'cg3d', 'zeroshot',
                                        '*.py')))
 
 
-def _loadable(path):
-    base = osp.basename(path).split('_')[0]
-    synthetic = '_synthetic_' in path
-    return not synthetic or osp.isfile(osp.join(
-        REPO, 'configs', 'cg3d', f'{base}_synthetic.py'))
-
-
 @pytest.mark.parametrize('path', ZS_CONFIGS,
                          ids=[osp.basename(p) for p in ZS_CONFIGS])
 def test_zeroshot_configs_match_the_benchmarks(path):
-    if not _loadable(path):
-        pytest.skip('its synthetic pretraining config does not exist yet')
     cfg = Config.fromfile(path)
     ds = cfg.test_dataloader.dataset
     spec = {b.key: b for b in BENCHMARKS}[cfg.test_evaluator.name.replace(
@@ -357,6 +348,56 @@ def test_zeroshot_configs_match_the_benchmarks(path):
     assert templates == (ENSEMBLE_TEMPLATES if 'ensemble' in path else
                          ('This is a {}.', ))
     assert cfg.test_evaluator.type == 'ZeroShotAccuracy'
+
+
+BASE_DATASETS = sorted(glob.glob(osp.join(
+    REPO, 'configs', 'cg3d', 'zeroshot', '_base_', 'datasets', '*.py')))
+
+
+def test_benchmarks_are_the_base_dataset_configs():
+    """One file per benchmark: every _base_/datasets config is a benchmark
+    and every benchmark is one of those files, with its test set."""
+    keys = [osp.splitext(osp.basename(p))[0] for p in BASE_DATASETS]
+    assert len(keys) >= 5
+    assert sorted(b.key for b in BENCHMARKS) == keys
+    for path in BASE_DATASETS:
+        bench = {b.key: b for b in BENCHMARKS}[
+            osp.splitext(osp.basename(path))[0]]
+        ds = Config.fromfile(path).zeroshot_dataset
+        assert bench.dataset == {k: v for k, v in ds.items()
+                                 if k not in ('data_root', 'test_mode')}
+        assert bench.dataset['split'] == 'test'
+        assert bench.variant == ds.get('variant', '')
+    # the table the tools print: ModelNet first, PB_T50_RS first
+    assert [(b.name, b.variant) for b in BENCHMARKS] == [
+        ('ModelNet10', ''), ('ModelNet40', ''),
+        ('ScanObjectNN', 'PB_T50_RS'), ('ScanObjectNN', 'OBJ_BG'),
+        ('ScanObjectNN', 'OBJ_ONLY')]
+
+
+def test_a_new_dataset_file_is_a_new_benchmark(tmp_path):
+    import shutil
+
+    from cg3d_mm.datasets.benchmarks import load_benchmarks
+    for path in BASE_DATASETS:
+        shutil.copy(path, tmp_path)
+    (tmp_path / 'modelnet10_train.py').write_text(
+        "zeroshot_dataset = dict(type='ModelNet', num_classes=10, "
+        "split='train', data_root='x/', test_mode=True)\n"
+        "zeroshot_evaluator = dict(type='ZeroShotAccuracy', "
+        "name='modelnet10_train')\n")
+    benches = {b.key: b for b in load_benchmarks(str(tmp_path))}
+    assert set(benches) == {b.key for b in BENCHMARKS} | {'modelnet10_train'}
+    assert benches['modelnet10_train'].dataset == dict(
+        type='ModelNet', num_classes=10, split='train')
+    (tmp_path / 'misnamed.py').write_text(
+        "zeroshot_dataset = dict(type='ModelNet', num_classes=10)\n"
+        "zeroshot_evaluator = dict(name='modelnet10')\n")
+    with pytest.raises(ValueError, match=r"misnamed.py: zeroshot_evaluator"
+                       r".name must be the file name 'misnamed'"):
+        load_benchmarks(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='no zero-shot dataset'):
+        load_benchmarks(str(tmp_path / 'empty'))
 
 
 def test_every_benchmark_has_configs_for_both_backbones():
