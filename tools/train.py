@@ -10,7 +10,8 @@ Same interface as mmdet3d's tools/train.py, plus:
   * configs with ``test_after_train=True`` run the test loop (held-out split)
     on the final weights after training;
   * before building anything, the files of every split the run reads are
-    checked from their headers (cached, seconds on a second run): any
+    checked from their headers (cached: a second run re-reads only what
+    changed): any
     problem in an evaluation split, or more than ``--max-bad-ratio`` of
     the training samples unreadable, stops the run with the bad files
     listed (``--skip-data-check`` to run anyway); the samples training

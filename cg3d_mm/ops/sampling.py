@@ -35,14 +35,12 @@ except ImportError:  # optional: the torch path covers everything
 
 FPS_BACKENDS = ('auto', 'torch', 'fpsample', 'mmcv')
 
-# CPU choice for backend='auto', measured on an idle 2-core machine
-# (tools/benchmark.py, best of 3): fpsample runs one C++ loop per cloud, the
+# CPU choice for backend='auto' (timings: tools/benchmark_point_ops.py and
+# the README's point-op table): fpsample runs one C++ loop per cloud, the
 # torch loop runs M steps vectorised over the batch. fpsample wins for one or
-# two clouds (1 x 1024 -> 512: 8 vs 31 ms; 1 x 8192 -> 1024: 50 vs 97 ms),
-# torch from a few clouds on (16 x 1024 -> 512: 71 vs 106 ms; 8 x 8192 ->
-# 1024: 207 vs 396 ms; 32 x 2048 -> 512: 109 vs 201 ms); 16 x 1024 -> 512
-# is a toss-up (50-106 vs 65-72 ms over runs). Datasets sample one cloud at a
-# time, point backbones a whole batch.
+# two clouds, torch from a few clouds on; around 16 x 1024 points the two
+# trade places from run to run. Datasets sample one cloud at a time, point
+# backbones a whole batch.
 TORCH_FPS_MIN_POINTS = 32768  # B x N from which the batched loop is used
 #: pointnet2_ops' kernel skips points with x^2 + y^2 + z^2 <= this.
 POINTNET2_MIN_SQ_NORM = 1e-3

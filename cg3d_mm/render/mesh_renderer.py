@@ -88,7 +88,8 @@ def render_mesh(vertices: np.ndarray,
         supersample (int): Render at ``supersample`` times the size and
             average down (anti-aliasing); 1 = off.
         cull_backfaces (bool): Skip back faces; only for closed meshes with
-            outward faces (e.g. the procedural shapes), about 2x faster.
+            outward faces (e.g. the procedural shapes); about half the
+            faces are then rasterised.
         texture (MeshTexture, optional): UVs and images of the textured
             faces (shaded mode only).
 

@@ -53,8 +53,8 @@ def residual_attention_block(block: ResidualAttentionBlock, x: Tensor,
     Same weights and maths, written out because ``nn.MultiheadAttention``
     transposes batch-first inputs to (L, B, D) before its input projection:
     with autograd on (prompt training) that strided input sends the
-    projection through a batched matmul with an expanded weight, about 1.8x
-    slower on CPU than the plain matmul used here.
+    projection through a batched matmul with an expanded weight, slower on
+    CPU than the plain matmul used here.
 
     Args:
         block (ResidualAttentionBlock): A block accepted by

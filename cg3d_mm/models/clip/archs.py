@@ -28,8 +28,7 @@ from torch import nn
 #: text tower 3 layers x width 128 (4 heads) over 20 tokens (the longest
 #: caption of the demo's templates x class names is 13 tokens), 256-d
 #: embeddings. Coarse patches make it trainable from scratch on a few
-#: hundred renders in minutes on 2 CPU cores (8x8 patches learnt far
-#: slower); measured: one contrastive step at batch 128 ~0.6 s.
+#: hundred renders on a CPU (8x8 patches learnt far slower).
 CG3D_TINY_VIT: Dict[str, Any] = dict(
     embed_dim=256,
     vision_cfg=dict(

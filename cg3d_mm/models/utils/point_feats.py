@@ -19,7 +19,8 @@ def global_point_feats(backbone: nn.Module, neck: Optional[nn.Module],
 
     The backbone output is reduced by ``neck`` when given, else its
     ``global_feat`` is taken (or the tensor itself). mmcv's point ops get
-    the CPU fallback only when needed (entering it costs ~16 ms).
+    the CPU fallback only when needed (entering and leaving it patch and
+    restore mmcv's functions in every module holding them, on every call).
     """
     if mmcv_ops is None:
         mmcv_ops = uses_mmcv_point_ops(backbone)
