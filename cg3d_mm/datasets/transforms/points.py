@@ -195,25 +195,47 @@ class JitterPoints(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomDropPoints(BaseTransform):
-    """Drop up to ``max_ratio`` of the points, keeping N fixed.
+    """Remove a random fraction U(0, ``max_ratio``) of the points.
 
-    Dropped points are replaced by copies of the first point, so the cloud
-    keeps its size (a batch needs equal N).
+    The points are really removed, so the cloud gets shorter: put this
+    before ``SamplePoints`` (which brings every cloud back to the same N for
+    batching), as CG3D's recipe does. The original moved the dropped points
+    to the origin before its CUDA FPS, which never selects points that
+    close to the origin, i.e. it removed them as well.
+
+    Args:
+        max_ratio (float): Largest fraction of the points removed, in
+            [0, 1). Defaults to 0.1.
+        prob (float): Probability of dropping at all. Defaults to 1.
+        min_points (int): Never keep fewer points than this (set it to the
+            following ``SamplePoints``' ``num_points`` so that no sample is
+            short). Defaults to 1.
     """
 
-    def __init__(self, max_ratio: float = 0.1, prob: float = 1.0) -> None:
+    def __init__(self, max_ratio: float = 0.1, prob: float = 1.0,
+                 min_points: int = 1) -> None:
         if not 0 <= max_ratio < 1:
             raise ValueError(f'max_ratio must be in [0, 1), got {max_ratio}')
+        if min_points < 1:
+            raise ValueError(f'min_points must be >= 1, got {min_points}')
         self.max_ratio, self.prob = max_ratio, prob
+        self.min_points = int(min_points)
 
     def transform(self, results: dict) -> dict:
-        if np.random.rand() < self.prob:
-            pts = results['points'].copy()
+        pts = results['points']
+        if np.random.rand() < self.prob and len(pts) > self.min_points:
             ratio = np.random.rand() * self.max_ratio
-            drop = np.random.rand(len(pts)) <= ratio
-            pts[drop] = pts[0]
-            results['points'] = pts
+            keep = np.random.rand(len(pts)) > ratio
+            short = self.min_points - int(keep.sum())
+            if short > 0:  # give back randomly chosen dropped points
+                back = np.random.permutation(np.flatnonzero(~keep))[:short]
+                keep[back] = True
+            results['points'] = pts[keep]
         return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(max_ratio={self.max_ratio}, '
+                f'prob={self.prob}, min_points={self.min_points})')
 
 
 @TRANSFORMS.register_module()

@@ -9,16 +9,18 @@ synthetic = dict(seed=0)
 num_points = 512
 up_axis = 'y'
 
+# normalise, augment, FPS, scale/translate: as shapenet_triplets.py
 train_pipeline = [
     dict(type='LoadPointCloud', use_dims=(0, 1, 2)),
-    dict(type='SamplePoints', num_points=num_points, method='random'),
     dict(type='NormalizePoints'),
     dict(type='RandomRotatePoints', up_axis=up_axis, quarter_turns=True,
          angle_range=None, prob=0.3),
     dict(type='RandomRotatePoints', up_axis=up_axis, prob=0.3),
     dict(type='PerturbRotation', sigma=0.06, clip=0.18, prob=0.3),
     dict(type='JitterPoints', sigma=0.01, clip=0.05, prob=0.3),
-    dict(type='RandomDropPoints', max_ratio=0.1, prob=0.3),
+    dict(type='RandomDropPoints', max_ratio=0.1, prob=0.3,
+         min_points=num_points),
+    dict(type='SamplePoints', num_points=num_points, method='fps'),
     dict(type='RandomScaleTranslate', scale_range=(2 / 3, 3 / 2),
          translate_range=(-0.2, 0.2), prob=0.3),
     dict(type='LoadTripletImage', view='random'),
