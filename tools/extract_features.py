@@ -17,8 +17,6 @@ best cross-validated accuracy on the TRAIN features is used.
 import argparse
 import json
 
-import torch
-
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
 from cg3d_mm.datasets.benchmarks import BENCHMARKS
 from cg3d_mm.evaluation.linear_probe import (FEATURES, SPLITS,
@@ -56,7 +54,8 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+        '--device', default='auto',
+        help="'auto' (cuda when available), 'cpu' or 'cuda[:i]'")
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     if args.linear_probe and set(args.split) != set(SPLITS):

@@ -12,8 +12,6 @@ accuracy, confusion matrices) as JSON. Nothing is selected on a test split.
 import argparse
 import os.path as osp
 
-import torch
-
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
 from cg3d_mm.apis.zeroshot import (TEMPLATE_SETS, format_markdown_table,
                                    run_zeroshot_benchmarks)
@@ -38,7 +36,8 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+        '--device', default='auto',
+        help="'auto' (cuda when available), 'cpu' or 'cuda[:i]'")
     parser.add_argument('--out', help='JSON file for the full results '
                         '(default: <checkpoint>_zeroshot.json)')
     parser.add_argument('--no-progress', action='store_true')
