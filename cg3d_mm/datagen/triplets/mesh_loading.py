@@ -4,26 +4,37 @@ trimesh reads every supported format; multi-material files (OBJ + MTL,
 glTF) come as scenes of parts, which are flattened with their transforms
 and concatenated. Colours, per part, first match wins:
 
-1. vertex colours (PLY / OFF / glTF ``COLOR_0``);
-2. face colours (the part's vertices are unmerged so that every face keeps
+1. a texture image with UV coordinates (MTL ``map_Kd`` times ``Kd``, glTF
+   ``baseColorTexture`` times ``baseColorFactor``, a PLY's
+   ``TextureFile``), kept as a :class:`~cg3d_mm.render.MeshTexture` that
+   the renderer and the point sampler look up per pixel / point;
+2. vertex colours (PLY / OFF / glTF ``COLOR_0``);
+3. face colours (the part's vertices are unmerged so that every face keeps
    its own colour in the per-vertex colour array the renderer interpolates);
-3. a texture sampled at the vertices' UV coordinates (trimesh's
-   ``uv_to_color``, as in ``TextureVisuals.to_color()``; glTF's base colour
-   factor multiplies it, as the glTF spec says);
 4. the material's main colour (MTL ``Kd``, glTF ``baseColorFactor``).
 
-Parts without any of these are grey, and a mesh without any colour at all
-gets ``colors=None`` (the renderer's own grey).
+Asset names are resolved by :class:`.AssetResolver` (Windows paths, case
+differences, spaces, ShapeNet's ``../images/``). A texture that cannot be
+found or read is left out with one warning per mesh: its faces take the
+material colour. Parts without any colour are grey, and a mesh without
+any colour at all gets ``colors=None`` (the renderer's own grey).
 """
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, NamedTuple, Optional
 
 import numpy as np
+from mmengine.logging import print_log
 
-from cg3d_mm.render.mesh_renderer import DEFAULT_GREY
+from cg3d_mm.render import MeshTexture, stack_textures
+from cg3d_mm.render.texture import DEFAULT_GREY
+
+from .asset_resolver import AssetResolver
 
 UP_AXES = ('y', 'z')
+# Larger textures are box-filtered down to this side: less memory per
+# worker and less aliasing in 224-pixel views.
+MAX_TEXTURE_SIZE = 1024
 _GREY_RGB = np.full(3, round(DEFAULT_GREY * 255), np.uint8)
 
 
@@ -38,12 +49,25 @@ class LoadedMesh:
     Attributes:
         vertices (np.ndarray): (V, 3) float64, +y up.
         faces (np.ndarray): (F, 3) int64.
-        colors (np.ndarray | None): (V, 3) uint8 per-vertex RGB, or None
-            when the file has no colour.
+        colors (np.ndarray | None): (V, 3) uint8 per-vertex RGB (the
+            material colour on textured faces), or None when the file has
+            no colour.
+        texture (MeshTexture | None): UVs and images of the textured faces.
+        warning (str): What did not fail the mesh but was left out
+            (missing or unreadable textures), naming the file; '' if none.
     """
     vertices: np.ndarray
     faces: np.ndarray
     colors: Optional[np.ndarray]
+    texture: Optional[MeshTexture] = None
+    warning: str = ''
+
+
+class _Part(NamedTuple):
+    vertices: np.ndarray
+    faces: np.ndarray
+    colors: Optional[np.ndarray]
+    texture: Optional[MeshTexture] = None
 
 
 def _rgb(colors) -> np.ndarray:
@@ -56,54 +80,89 @@ def _rgb(colors) -> np.ndarray:
                    255).astype(np.uint8)
 
 
-def _material_colors(visual, num_vertices: int) -> Optional[np.ndarray]:
-    """Colours of a textured / material part (cases 3 and 4 above)."""
-    from trimesh.visual.color import uv_to_color
+def _is_placeholder(mat) -> bool:
+    """trimesh's stand-in material of UVs without one (a grey 2 x 2
+    image): not a colour of the file."""
+    from trimesh.visual.material import color_image
+    image = getattr(mat, 'image', None)
+    return (image is not None and image.size == (2, 2) and np.array_equal(
+                np.asarray(image), np.asarray(color_image())))
+
+
+def _texture_array(image) -> np.ndarray:
+    """PIL texture -> (H, W, 3) uint8, at most ``MAX_TEXTURE_SIZE`` wide."""
+    from PIL import Image
+    image = image.convert('RGB')  # decodes: raises on a corrupt file
+    scale = MAX_TEXTURE_SIZE / max(image.size)
+    if scale < 1:
+        size = tuple(max(1, round(s * scale)) for s in image.size)
+        image = image.resize(size, Image.BOX)
+    return np.asarray(image, np.uint8)
+
+
+def _material_part(visual, vertices: np.ndarray, faces: np.ndarray,
+                   warnings: List[str]) -> _Part:
+    """A part with a material (cases 1 and 4 of the module doc)."""
     mat = visual.material
-    if mat is None:
-        return None
-    is_pbr = hasattr(mat, 'baseColorFactor')  # glTF material
-    if is_pbr:
+    if mat is None or _is_placeholder(mat):
+        return _Part(vertices, faces, None)
+    if hasattr(mat, 'baseColorFactor'):  # glTF PBR material
         image, main = mat.baseColorTexture, mat.baseColorFactor
-    else:
-        image, main = getattr(mat, 'image', None), getattr(
-            mat, 'main_color', None)
+        tint = main
+    else:  # MTL: Kd only when the file gives it (trimesh's default is 0.4)
+        image = getattr(mat, 'image', None)
+        kd = getattr(mat, 'kwargs', {}).get('kd')
+        main = None if kd is None else np.resize(np.asarray(kd, float), 3)
+        tint = main
+    main_rgb = None if main is None else np.repeat(
+        _rgb(np.reshape(main, (1, -1))), len(vertices), axis=0)
     uv = visual.uv
-    if image is not None and uv is not None and len(uv) == num_vertices:
-        rgb = _rgb(uv_to_color(uv, image))
-        if is_pbr and main is not None:
-            factor = _rgb(np.reshape(main, (1, -1))).astype(np.float64)
-            rgb = np.round(rgb * factor / 255.).astype(np.uint8)
-        return rgb
-    if main is None:
-        return None
-    return np.repeat(_rgb(np.reshape(main, (1, -1))), num_vertices, axis=0)
+    if image is None:
+        return _Part(vertices, faces, main_rgb)
+    name = getattr(mat, 'name', None) or 'texture'
+    if uv is None or np.shape(uv) != (len(vertices), 2) or \
+            not np.isfinite(uv).all():
+        warnings.append(f'material {name!r} has a texture but no valid UV '
+                        'coordinates')
+        return _Part(vertices, faces, main_rgb)
+    try:
+        pixels = _texture_array(image)
+    except Exception as err:  # noqa: B902 - any decoder error: fall back
+        warnings.append(f'texture of material {name!r} is unreadable '
+                        f'({type(err).__name__}: {err})')
+        return _Part(vertices, faces, main_rgb)
+    tints = None if tint is None else _rgb(np.reshape(tint, (1, -1)))
+    texture = MeshTexture(uv, [pixels], np.zeros(len(faces), np.int64),
+                          tints)
+    if main_rgb is None:
+        main_rgb = np.tile(_GREY_RGB, (len(vertices), 1))
+    return _Part(vertices, faces, main_rgb, texture)
 
 
-def _part_arrays(part) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
-    """(vertices, faces, colors or None) of one trimesh.Trimesh."""
+def _part_arrays(part, warnings: List[str]) -> _Part:
+    """Arrays of one trimesh.Trimesh (see the module doc)."""
     from trimesh.visual.color import ColorVisuals
     vertices = np.asarray(part.vertices, np.float64).reshape(-1, 3)
     faces = np.asarray(part.faces, np.int64).reshape(-1, 3)
     visual = getattr(part, 'visual', None)
     if visual is None or len(faces) == 0:
-        return vertices, faces, None
+        return _Part(vertices, faces, None)
     if isinstance(visual, ColorVisuals):
         if visual.kind == 'vertex':
             colors = np.asarray(visual.vertex_colors)
             if len(colors) == len(vertices):
-                return vertices, faces, _rgb(colors)
+                return _Part(vertices, faces, _rgb(colors))
         elif visual.kind == 'face':
             colors = np.asarray(visual.face_colors)
             if len(colors) == len(faces):
                 # unmerge: 3 own vertices per face, all of the face colour
-                return (vertices[faces].reshape(-1, 3),
-                        np.arange(3 * len(faces)).reshape(-1, 3),
-                        np.repeat(_rgb(colors), 3, axis=0))
-        return vertices, faces, None
+                return _Part(vertices[faces].reshape(-1, 3),
+                             np.arange(3 * len(faces)).reshape(-1, 3),
+                             np.repeat(_rgb(colors), 3, axis=0))
+        return _Part(vertices, faces, None)
     if hasattr(visual, 'material'):
-        return vertices, faces, _material_colors(visual, len(vertices))
-    return vertices, faces, None
+        return _material_part(visual, vertices, faces, warnings)
+    return _Part(vertices, faces, None)
 
 
 def _parts(loaded) -> List:
@@ -137,31 +196,39 @@ def load_mesh(path: str, up_axis: str = 'y') -> LoadedMesh:
     if not osp.isfile(path):
         raise MeshLoadError(f'{path}: mesh file does not exist')
     import trimesh
+    resolver = AssetResolver(path)
     try:
         # process=False: no vertex merging (slow on big meshes, not needed)
-        parts = _parts(trimesh.load(path, process=False))
+        parts = _parts(trimesh.load(path, process=False, resolver=resolver))
     except Exception as err:  # any parser error: name the file, go on
         msg = str(err).strip().splitlines()[0] if str(err).strip() else ''
         raise MeshLoadError(f'{path}: cannot read the mesh '
                             f'({type(err).__name__}: {msg[:200]})') from None
-    arrays = [_part_arrays(p) for p in parts]
-    arrays = [a for a in arrays if len(a[1])]
+    warnings: List[str] = []
+    arrays = [_part_arrays(p, warnings) for p in parts]
+    arrays = [a for a in arrays if len(a.faces)]
     if not arrays:
         raise MeshLoadError(f'{path}: no triangle faces (empty mesh, or a '
                             'point cloud / lines only)')
-    offsets = np.cumsum([0] + [len(v) for v, _, _ in arrays])
-    vertices = np.concatenate([v for v, _, _ in arrays])
-    faces = np.concatenate([f + o for (_, f, _), o in zip(arrays, offsets)])
+    offsets = np.cumsum([0] + [len(a.vertices) for a in arrays])
+    vertices = np.concatenate([a.vertices for a in arrays])
+    faces = np.concatenate([a.faces + o for a, o in zip(arrays, offsets)])
     colors = None
-    if any(c is not None for _, _, c in arrays):
+    if any(a.colors is not None for a in arrays):
         colors = np.concatenate([
-            c if c is not None else np.tile(_GREY_RGB, (len(v), 1))
-            for v, _, c in arrays
+            a.colors if a.colors is not None else np.tile(
+                _GREY_RGB, (len(a.vertices), 1)) for a in arrays
         ])
+    texture = stack_textures([a.texture for a in arrays],
+                             [len(a.vertices) for a in arrays],
+                             [len(a.faces) for a in arrays])
     # Drop faces touching NaN / inf vertices instead of failing the mesh.
     bad_vertex = ~np.isfinite(vertices).all(1)
     if bad_vertex.any():
-        faces = faces[~bad_vertex[faces].any(1)]
+        good = ~bad_vertex[faces].any(1)
+        faces = faces[good]
+        if texture is not None:
+            texture.face_image = texture.face_image[good]
         vertices = np.where(bad_vertex[:, None], 0., vertices)
         if not len(faces):
             raise MeshLoadError(f'{path}: every face has a NaN or inf '
@@ -175,4 +242,13 @@ def load_mesh(path: str, up_axis: str = 'y') -> LoadedMesh:
     if up_axis == 'z':  # z-up -> y-up: (x, y, z) -> (x, z, -y)
         vertices = np.stack(
             [vertices[:, 0], vertices[:, 2], -vertices[:, 1]], 1)
-    return LoadedMesh(vertices, faces, colors)
+    if resolver.unreadable:
+        warnings.insert(0, 'unreadable: ' + ', '.join(resolver.unreadable))
+    if resolver.missing:
+        warnings.insert(0, 'not found: ' + ', '.join(resolver.missing))
+    warning = ''
+    if warnings:  # once per mesh
+        warning = (f'{path}: ' + '; '.join(warnings) +
+                   ' (those faces use the material colour)')
+        print_log(warning, logger='current', level=30)
+    return LoadedMesh(vertices, faces, colors, texture, warning)
