@@ -42,8 +42,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='surface points per mesh')
     parser.add_argument('--image-size', type=int, default=224)
     parser.add_argument('--mode', choices=IMAGE_MODES, default='render',
-                        help='render: shaded RGB with the mesh colours; '
-                        'depth: grey depth maps (CG3D-depth)')
+                        help='render: shaded RGB with the mesh textures and '
+                        'colours; depth: grey depth maps (CG3D-depth)')
     parser.add_argument('--workers', type=int, default=None,
                         help='processes (default: min(2, CPUs)); the output '
                         'does not depend on it')
@@ -66,6 +66,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--up-axis', choices=('y', 'z'), default=None,
                         help="up axis of the meshes (default: 'z' for "
                         "modelnet, 'y' otherwise); outputs are +y up")
+    parser.add_argument('--no-color-points', action='store_true',
+                        help='do not write shapenet_pc_rgb/ (points with '
+                        'their texture / material colours, N x 6)')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
 
@@ -92,6 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             seed=args.seed,
             classes=classes,
             up_axis=args.up_axis,
+            color_points=not args.no_color_points,
             progress=not args.no_progress)
     except (ValueError, OSError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)

@@ -9,8 +9,8 @@ from PIL import Image
 
 trimesh = pytest.importorskip('trimesh')
 
-from cg3d_mm.datagen.triplets import (MANIFEST, SUMMARY_FILE, class_synset,
-                                      prepare_triplets)
+from cg3d_mm.datagen.triplets import (MANIFEST, SUMMARY_FILE,  # noqa: E402
+                                      class_synset, prepare_triplets)
 from cg3d_mm.datasets import ShapeNetTriplets  # noqa: E402
 
 SMALL = dict(num_points=256, num_views=3, image_size=48, progress=False)
@@ -418,3 +418,11 @@ def test_modelnet_folders_give_the_split_and_turn_z_up(tmp_path):
     pts = np.load(osp.join(out, 'shapenet_pc', lists['train'][0]))
     extent = np.ptp(pts, 0)
     assert extent[1] > 2.5 * extent[0] and extent[1] > 2.5 * extent[2]
+
+
+def test_without_color_points(folder_root, tmp_path):
+    out = str(tmp_path / 'plain')
+    prepare_triplets(folder_root, out, 'folder', workers=1,
+                     classes=['lamp'], color_points=False, **SMALL)
+    assert not osp.exists(osp.join(out, 'shapenet_pc_rgb'))
+    assert len(os.listdir(osp.join(out, 'shapenet_pc'))) == 3

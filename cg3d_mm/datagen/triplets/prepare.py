@@ -23,14 +23,16 @@ from tqdm import tqdm
 
 from .discovery import FORMATS, MeshRecord, discover_meshes
 from .index_writer import write_index, write_text_if_changed
-from .sample_writer import (IMG_DIR, PC_DIR, TMP_DIR, SampleResult,
+from .sample_writer import (IMG_DIR, PC_DIR, PC_RGB_DIR, TMP_DIR, SampleResult,
                             SampleSettings, write_sample)
 from .splits import SPLITS, assign_splits, read_split_lists
 from .summary import SUMMARY_FILE, PrepareSummary
 
 MANIFEST = 'prepare_triplets.json'
 LOCK_FILE = '.prepare_triplets.lock'
-MANIFEST_VERSION = 1
+# 2: textured renders and coloured points (version 1 renders ignored
+# textures, so its samples must not be mixed with new ones).
+MANIFEST_VERSION = 2
 # The up axis of each input format (raw ModelNet .off files are z-up).
 DEFAULT_UP_AXIS = dict(shapenetcore='y', modelnet='z', folder='y')
 
@@ -160,6 +162,7 @@ def prepare_triplets(mesh_root: str,
                      seed: int = 0,
                      classes: Optional[Sequence[str]] = None,
                      up_axis: Optional[str] = None,
+                     color_points: bool = True,
                      progress: bool = True) -> PrepareSummary:
     """Write CG3D's ShapeNet layout (``ShapeNetTriplets``) for a mesh
     collection.
@@ -167,6 +170,7 @@ def prepare_triplets(mesh_root: str,
     Output (``out`` is the ``data_root`` of ``ShapeNetTriplets``)::
 
         shapenet_pc/<synset>-<id>.npy              (num_points, 3) float32
+        shapenet_pc_rgb/<synset>-<id>.npy          (num_points, 6) xyz+rgb
         shapenet_render/img/<synset>/<id>/000.png  num_views views
         train_img.txt, val_img.txt, test_img.txt   lines <synset>-<id>.npy
         shape_names.txt, taxonomy.json             classes, synset names
@@ -182,8 +186,8 @@ def prepare_triplets(mesh_root: str,
         num_views (int): Views per mesh.
         num_points (int): Points per mesh.
         image_size (int): View side in pixels.
-        mode (str): 'render' (shaded RGB with the mesh's colours) or
-            'depth' (grey depth maps, CG3D-depth).
+        mode (str): 'render' (shaded RGB with the mesh's textures and
+            colours) or 'depth' (grey depth maps, CG3D-depth).
         workers (int, optional): Processes; defaults to min(2, CPUs). The
             output does not depend on it.
         fps (bool): Farthest point subsampling of a denser surface sample.
@@ -196,6 +200,8 @@ def prepare_triplets(mesh_root: str,
             ShapeNetCore synsets).
         up_axis (str, optional): Up axis of the meshes; defaults to 'z'
             for ModelNet, 'y' otherwise. Outputs are always +y up.
+        color_points (bool): Also write ``shapenet_pc_rgb`` (points with
+            their texture / material colour, RGB in [0, 1]).
         progress (bool): Show a progress bar.
 
     Returns:
@@ -209,7 +215,7 @@ def prepare_triplets(mesh_root: str,
     settings = SampleSettings(
         num_points=num_points, num_views=num_views, image_size=image_size,
         mode=mode, fps=bool(fps), up_axis=up_axis or DEFAULT_UP_AXIS[fmt],
-        seed=seed)
+        seed=seed, color_points=bool(color_points))
     records, taxonomy = discover_meshes(mesh_root, fmt, classes)
     official = read_split_lists(split_lists) if split_lists else None
     split_of, unlisted = assign_splits(records, val_ratio, test_ratio, seed,
@@ -231,7 +237,8 @@ def prepare_triplets(mesh_root: str,
         write_text_if_changed(
             osp.join(out, MANIFEST),
             json.dumps(manifest, indent=2, sort_keys=True) + '\n')
-        for sub in (PC_DIR, IMG_DIR):
+        for sub in (PC_DIR, IMG_DIR) + ((PC_RGB_DIR, )
+                                        if color_points else ()):
             os.makedirs(osp.join(out, sub), exist_ok=True)
         tmp_root = osp.join(out, TMP_DIR)
         shutil.rmtree(tmp_root, ignore_errors=True)  # a dead run's leftovers
@@ -248,6 +255,10 @@ def prepare_triplets(mesh_root: str,
         summary.failed = [
             dict(sample=r.name, source=r.source, reason=r.reason)
             for r in results if r.status == 'failed'
+        ]
+        summary.warnings = [
+            dict(sample=r.name, source=r.source, warning=r.warning)
+            for r in results if r.warning
         ]
         split_sizes: Dict[str, int] = {s: 0 for s in SPLITS}
         for r in samples:

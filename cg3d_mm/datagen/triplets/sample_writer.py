@@ -3,10 +3,18 @@
 ::
 
     <out>/shapenet_pc/<synset>-<id>.npy                (N, 3) float32
+    <out>/shapenet_pc_rgb/<synset>-<id>.npy            (N, 6) float32
     <out>/shapenet_render/img/<synset>/<id>/000.png .. one PNG per view
 
+``shapenet_pc_rgb`` (optional, ``color_points``) holds the same points
+followed by their surface colour (RGB in [0, 1], the texture / vertex /
+face colour at the point, looked up as the renderer does per pixel), so
+``ShapeNetTriplets(pc_dir='shapenet_pc_rgb')`` with
+``LoadPointCloud(use_dims=(0, 1, 2, 3, 4, 5))`` reads coloured points,
+while ``shapenet_pc`` stays the (N, 3) file every reader expects.
+
 A sample is built in a private temporary folder under ``<out>/.tmp`` and
-moved into place with two renames, the views first and the point file
+moved into place with renames, the views first and the xyz point file
 last: a point file therefore means a finished sample, and an interrupted
 run never leaves a half-written one (leftover views without their point
 file are redone). The result depends only on the mesh and the settings, so
@@ -18,20 +26,21 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 from PIL import Image
 
-from cg3d_mm.render import camera_views, render_mesh
+from cg3d_mm.render import camera_views, render_mesh, surface_colors
 
 from ..synthetic.sampling import normalize_shapenet, sample_surface
 from ..synthetic.seeding import object_rng
 from ..synthetic.shapenet import PNG_COMPRESS_LEVEL
 from .discovery import MeshRecord
-from .mesh_loading import UP_AXES, MeshLoadError, load_mesh
+from .mesh_loading import UP_AXES, LoadedMesh, MeshLoadError, load_mesh
 
 PC_DIR = 'shapenet_pc'
+PC_RGB_DIR = 'shapenet_pc_rgb'
 IMG_DIR = osp.join('shapenet_render', 'img')
 TMP_DIR = '.tmp'
 IMAGE_MODES = ('render', 'depth')
@@ -55,6 +64,8 @@ class SampleSettings:
             the area-weighted sample itself.
         up_axis (str): Up axis of the input meshes ('y' or 'z').
         seed (int): Seed of the point sampling.
+        color_points (bool): Also write the coloured points
+            (``shapenet_pc_rgb``).
     """
     num_points: int = 8192
     num_views: int = 5
@@ -63,6 +74,7 @@ class SampleSettings:
     fps: bool = False
     up_axis: str = 'y'
     seed: int = 0
+    color_points: bool = True
 
     def __post_init__(self) -> None:
         for name in ('num_points', 'num_views', 'image_size'):
@@ -89,12 +101,14 @@ class SampleSettings:
 @dataclass(frozen=True)
 class SampleResult:
     """Outcome of one mesh: status 'written', 'skipped' (already complete)
-    or 'failed' (with the reason)."""
+    or 'failed' (with the reason); ``warning`` names what a written sample
+    left out (missing textures)."""
     name: str
     source: str
     status: str
     reason: str = ''
     seconds: float = 0.
+    warning: str = ''
 
 
 def sample_paths(out: str, record: MeshRecord) -> Tuple[str, str]:
@@ -103,75 +117,110 @@ def sample_paths(out: str, record: MeshRecord) -> Tuple[str, str]:
             osp.join(out, IMG_DIR, record.synset, record.model_id))
 
 
+def color_points_path(out: str, record: MeshRecord) -> str:
+    """The coloured point file of a sample under ``out``."""
+    return osp.join(out, PC_RGB_DIR, f'{record.name}.npy')
+
+
+def _has_points(path: str, shape: Tuple[int, int]) -> bool:
+    try:
+        pts = np.load(path, mmap_mode='r')  # reads the header only
+        ok = pts.shape == shape and pts.dtype == np.float32
+        del pts
+    except (OSError, ValueError):
+        return False
+    return ok
+
+
 def view_file(index: int) -> str:
     return f'{index:03d}.png'
 
 
 def is_complete(out: str, record: MeshRecord,
                 settings: SampleSettings) -> bool:
-    """True if the sample has its point file of the right shape and dtype
-    and all its views."""
+    """True if the sample has its point file(s) of the right shape and
+    dtype and all its views."""
     pts_path, view_dir = sample_paths(out, record)
-    try:
-        pts = np.load(pts_path, mmap_mode='r')  # reads the header only
-        ok = pts.shape == (settings.num_points, 3) and \
-            pts.dtype == np.float32
-        del pts
-    except (OSError, ValueError):
+    n = settings.num_points
+    if not _has_points(pts_path, (n, 3)) or (settings.color_points and (
+            not _has_points(color_points_path(out, record), (n, 6)))):
         return False
-    return ok and all(
+    return all(
         osp.isfile(osp.join(view_dir, view_file(k)))
         for k in range(settings.num_views))
 
 
-def surface_points(vertices: np.ndarray, faces: np.ndarray,
-                   settings: SampleSettings,
-                   rng: np.random.Generator) -> np.ndarray:
+def _barycentric(points: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """(N, 3) weights of points lying in triangles (N, 3, 3)."""
+    e1, e2, d = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], \
+        points - tri[:, 0]
+    d11, d12, d22 = (e1 * e1).sum(1), (e1 * e2).sum(1), (e2 * e2).sum(1)
+    p1, p2 = (d * e1).sum(1), (d * e2).sum(1)
+    det = d11 * d22 - d12 * d12  # > 0: sampled faces have an area
+    w1 = (d22 * p1 - d12 * p2) / det
+    w2 = (d11 * p2 - d12 * p1) / det
+    return np.stack([1. - w1 - w2, w1, w2], 1).clip(0., 1.)
+
+
+def surface_points(mesh: LoadedMesh, settings: SampleSettings,
+                   rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
     """Area-weighted surface samples, optionally farthest-point subsampled,
     in ShapeNetCore v2's normalisation (bounding-box centre at the origin,
-    unit diagonal).
+    unit diagonal), with their surface colours.
 
     Returns:
-        np.ndarray: (num_points, 3) float32.
+        tuple[np.ndarray, np.ndarray]: points (num_points, 3) float32 and
+        their RGB (num_points, 3) float32 in [0, 1] (texture, vertex /
+        face colour or grey, as the renderer colours the surface).
     """
     n = settings.num_points
+    vertices, faces = mesh.vertices, mesh.faces
     if not settings.fps:
-        points = sample_surface(vertices, faces, n, rng)[0]
+        points, _, face = sample_surface(vertices, faces, n, rng)
     else:
         import torch
 
         from cg3d_mm.ops import furthest_point_sample
-        dense = sample_surface(vertices, faces, n * FPS_OVERSAMPLE, rng)[0]
+        dense, _, face = sample_surface(vertices, faces,
+                                        n * FPS_OVERSAMPLE, rng)
         idx = furthest_point_sample(
             torch.from_numpy(dense[None].astype(np.float32)), n)[0].numpy()
-        points = dense[idx]
-    return normalize_shapenet(points).astype(np.float32)
+        points, face = dense[idx], face[idx]
+    bary = _barycentric(points, vertices[faces[face]])
+    rgb = surface_colors(face, bary, faces, mesh.colors, mesh.texture,
+                         len(vertices))
+    return normalize_shapenet(points).astype(np.float32), rgb
 
 
-def render_views(vertices: np.ndarray, faces: np.ndarray, colors,
+def render_views(mesh: LoadedMesh,
                  settings: SampleSettings) -> List[Image.Image]:
-    """The views of the fixed camera set: RGB renders or 'L' depth maps."""
+    """The views of the fixed camera set: RGB renders (textures, colours)
+    or 'L' depth maps."""
     depth = settings.mode == 'depth'
     images = []
     for view in camera_views(settings.num_views):
         img = render_mesh(
-            vertices,
-            faces,
-            None if depth else colors,
+            mesh.vertices,
+            mesh.faces,
+            None if depth else mesh.colors,
             view=view,
             image_size=settings.image_size,
-            mode='depth' if depth else 'shaded')
+            mode='depth' if depth else 'shaded',
+            texture=None if depth else mesh.texture)
         images.append(Image.fromarray(img[..., 0]) if depth else
                       Image.fromarray(img))
     return images
 
 
-def _commit(tmp: str, pts_path: str, view_dir: str) -> None:
-    """Move a finished sample into place: views first, point file last."""
+def _commit(tmp: str, pts_path: str, view_dir: str,
+            rgb_path: Optional[str]) -> None:
+    """Move a finished sample into place: views first, xyz points last."""
     if osp.lexists(view_dir):  # leftovers of an interrupted sample
         shutil.rmtree(view_dir)
     os.makedirs(osp.dirname(view_dir), exist_ok=True)
     os.rename(osp.join(tmp, 'views'), view_dir)
+    if rgb_path is not None:
+        os.replace(osp.join(tmp, 'points_rgb.npy'), rgb_path)
     os.replace(osp.join(tmp, 'points.npy'), pts_path)
 
 
@@ -196,17 +245,21 @@ def write_sample(out: str, record: MeshRecord,
     try:
         mesh = load_mesh(record.path, settings.up_axis)
         rng = object_rng(settings.seed, 'shapenet', record.name)
-        points = surface_points(mesh.vertices, mesh.faces, settings, rng)
-        views = render_views(mesh.vertices, mesh.faces, mesh.colors,
-                             settings)
+        points, rgb = surface_points(mesh, settings, rng)
+        views = render_views(mesh, settings)
         tmp = tempfile.mkdtemp(prefix=f'{record.name}.', dir=osp.join(
             out, TMP_DIR))
         os.mkdir(osp.join(tmp, 'views'))
         for k, img in enumerate(views):
             img.save(osp.join(tmp, 'views', view_file(k)),
                      compress_level=PNG_COMPRESS_LEVEL)
+        rgb_path = None
+        if settings.color_points:
+            rgb_path = color_points_path(out, record)
+            np.save(osp.join(tmp, 'points_rgb.npy'),
+                    np.concatenate([points, rgb], 1).astype(np.float32))
         np.save(osp.join(tmp, 'points.npy'), points)
-        _commit(tmp, *sample_paths(out, record))
+        _commit(tmp, *sample_paths(out, record), rgb_path)
     except MeshLoadError as err:
         return SampleResult(record.name, record.path, 'failed', str(err),
                             time.perf_counter() - start)
@@ -218,4 +271,5 @@ def write_sample(out: str, record: MeshRecord,
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     return SampleResult(record.name, record.path, 'written',
-                        seconds=time.perf_counter() - start)
+                        seconds=time.perf_counter() - start,
+                        warning=mesh.warning)

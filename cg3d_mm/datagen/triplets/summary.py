@@ -20,6 +20,8 @@ class PrepareSummary:
         skipped (int): Samples that were already complete.
         failed (list[dict]): ``{'sample', 'source', 'reason'}`` per mesh
             that could not be used, by sample name.
+        warnings (list[dict]): ``{'sample', 'source', 'warning'}`` per
+            written sample that left something out (missing textures).
         unlisted (int): Meshes left out because the official split lists
             do not name them.
         missing (list[str]): Official list entries without a mesh.
@@ -34,6 +36,7 @@ class PrepareSummary:
     written: int = 0
     skipped: int = 0
     failed: List[Dict[str, str]] = field(default_factory=list)
+    warnings: List[Dict[str, str]] = field(default_factory=list)
     unlisted: int = 0
     missing: List[str] = field(default_factory=list)
     splits: Dict[str, int] = field(default_factory=dict)
@@ -76,6 +79,13 @@ class PrepareSummary:
             more = ' ...' if len(self.missing) > 5 else ''
             lines.append(f'{len(self.missing)} split-list entries have no '
                          f'mesh: {shown}{more}')
+        if self.warnings:
+            lines.append(f'{len(self.warnings)} written with warnings:')
+            lines += [f'  {w["warning"]}'
+                      for w in self.warnings[:_SHOWN_FAILURES]]
+            if len(self.warnings) > _SHOWN_FAILURES:
+                lines.append(f'  ... {len(self.warnings) - _SHOWN_FAILURES}'
+                             f' more in {SUMMARY_FILE}')
         if self.failed:
             lines.append('failed:')
             lines += [f'  {f["reason"]}'
