@@ -1,9 +1,14 @@
 """Install cg3d_mm as an OpenMMLab plugin.
 
-The configs are shipped inside the package as ``cg3d_mm/.mim/configs`` (the
-OpenMMLab "mim" layout) so that other projects can inherit them with
-``_base_ = ['cg3d_mm::cg3d/<file>.py']``. Editable installs link the folder to
-the repository's ``configs/``; wheels and sdists get a copy.
+The configs are shipped inside the package twice: as ``cg3d_mm/.mim/configs``
+(the OpenMMLab "mim" layout, with ``model-index.yml`` and the tools; read
+by mim and by ``_base_ = ['cg3d_mm::cg3d/<file>.py']`` after ``import
+cg3d_mm``) and as the generated pure-Python package ``cg3d_mm/configs``
+(``with read_base(): from cg3d_mm.configs.cg3d.<name> import *``, any
+process). Editable installs link ``.mim`` to the repository's folders;
+wheels and sdists get a copy. mmengine and mim locate both through the
+dist-info's folder, which holds neither for an editable install: there they
+need ``import cg3d_mm`` (mmengine) or do not work (mim), see README.
 """
 import os
 import os.path as osp
@@ -68,8 +73,10 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         packages=find_packages(include=['cg3d_mm', 'cg3d_mm.*']),
         include_package_data=True,
-        package_data={'cg3d_mm': ['.mim/model-index.yml', '.mim/configs/**/*.py',
-                                  '.mim/configs/**/*.yml', '.mim/tools/*']},
+        package_data={'cg3d_mm': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py',
+            '.mim/configs/**/*.yml', '.mim/tools/*'
+        ]},
         # The OpenMMLab stack is pinned and installed by tools/install.sh
         # (mmcv needs a compiled build); only the pure-Python needs go here.
         install_requires=read_requirements('runtime.txt'),

@@ -1,9 +1,14 @@
-"""Let mmengine resolve ``cg3d_mm::`` config paths.
+"""Let mmengine find cg3d_mm's configs once ``cg3d_mm`` is imported.
 
 mmengine only follows ``package::path`` for packages named in its fixed
-``MODULE2PACKAGE`` table, and it finds the package through ``pkg_resources``,
-which points at site-packages for PEP 660 editable installs. Both are fixed
-here for ``cg3d_mm`` only; the configs live in ``cg3d_mm/.mim/configs``.
+``MODULE2PACKAGE`` table, and it finds a package's files through
+``pkg_resources``, which points at site-packages for PEP 660 editable
+installs (only the dist-info and an import hook live there). Both are fixed
+here for ``cg3d_mm`` only: ``cg3d_mm::cg3d/x.py`` resolves into
+``cg3d_mm/.mim/configs``, and the pure-Python configs' ``with read_base():
+from cg3d_mm.configs... import *`` into the sources of an editable install
+(a regular install needs no patch for those; see README, "Inheriting the
+configs from another project").
 """
 import os.path as osp
 
