@@ -118,6 +118,12 @@ def test_unreadable_sample_is_skipped_in_training(tiny_shapenet, caplog):
     assert ds._skipped_unreadable == 1
     item = ds[0]  # re-drawn, no exception
     assert item['inputs']['points'].shape == (128, 3)
+    # the sample drawn instead carries the skip (for SampleAccountingHook)
+    skipped = item['data_samples'].skipped_samples
+    assert [s['sample'] for s in skipped] == [
+        ds.get_data_info(0)['sample_id']]
+    assert 'cannot read' in skipped[0]['error']
+    assert 'skipped_samples' not in ds[1]['data_samples']
     test_ds = ShapeNetTriplets(data_root=tiny_shapenet, num_views=2,
                                pipeline=TRAIN_PIPELINE, test_mode=True)
     idx = [i for i in range(len(test_ds))
@@ -201,3 +207,57 @@ def test_pack_inputs():
     assert int(out['data_samples'].gt_label) == 2
     with pytest.raises(ValueError, match='unknown input keys'):
         PackCG3DInputs(keys=('pts', ))
+
+
+def _break_view(path, how):
+    if how == 'truncated':
+        with open(path, 'rb') as f:
+            data = f.read()
+        with open(path, 'wb') as f:
+            f.write(data[:len(data) // 2])
+    else:
+        os.remove(path)
+
+
+@pytest.mark.parametrize('how', ['truncated', 'missing'])
+def test_unreadable_view_falls_back_to_another_view(tiny_shapenet, how,
+                                                    monkeypatch):
+    from cg3d_mm.datasets.transforms import loading
+    logged = []
+    monkeypatch.setattr(loading, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw)))
+    pipeline = [dict(TRAIN_PIPELINE[i]) for i in range(len(TRAIN_PIPELINE))]
+    pipeline[3] = dict(type='LoadTripletImage', view=0)
+    ds = ShapeNetTriplets(data_root=tiny_shapenet, num_views=2,
+                          pipeline=pipeline)
+    bad = ds.get_data_info(0)['img_paths'][0]
+    _break_view(bad, how)
+    sample = ds[0]['data_samples']
+    assert sample.view_idx == 1
+    assert sample.img_path == ds.get_data_info(0)['img_paths'][1]
+    assert [f['path'] for f in sample.view_fallback] == [bad]
+    assert 'skipped_samples' not in sample  # the sample itself was kept
+    (msg, kw), = logged
+    assert bad in msg and 'using view 1' in msg and kw['level'] == 30
+    # 'random' never returns the broken view, and says when it drew it
+    ds_rand = ShapeNetTriplets(data_root=tiny_shapenet, num_views=2,
+                               pipeline=TRAIN_PIPELINE)
+    np.random.seed(0)
+    samples = [ds_rand[0]['data_samples'] for _ in range(12)]
+    assert {s.view_idx for s in samples} == {1}
+    assert 0 < sum('view_fallback' in s for s in samples) < 12
+
+
+def test_no_readable_view_skips_in_training_and_fails_in_test(tiny_shapenet):
+    from cg3d_mm.datasets.transforms import LoadTripletImage
+    ds = ShapeNetTriplets(data_root=tiny_shapenet, num_views=2,
+                          pipeline=TRAIN_PIPELINE)
+    info = ds.get_data_info(0)
+    for path in info['img_paths']:
+        _break_view(path, 'truncated')
+    with pytest.raises(UnreadableSampleError,
+                       match='no readable view among 2'):
+        LoadTripletImage(view=0)(dict(img_paths=info['img_paths']))
+    item = ds[0]
+    assert item['data_samples'].skipped_samples[0]['sample'] == \
+        info['sample_id']
