@@ -74,6 +74,14 @@ class ShapeNetTriplets(BaseDataset):
             start. Defaults to 0.01.
         synthetic (dict, optional): Settings of the built-in synthetic
             world (e.g. ``dict(seed=0)``), used when ``data_root`` is None.
+        drop_shared_with (Sequence[str]): Split lists (relative to
+            ``data_root``) whose samples are removed from this split, with
+            a warning giving the count; e.g. ``('test_img.txt', )`` for a
+            checkpoint-selection split (CG3D's ``val_img.txt`` holds the
+            test shapes). Lists that do not exist are skipped.
+        warn_shared_with (Sequence[str]): Split lists whose samples are
+            kept in this split, with a warning giving the count (e.g.
+            validation shapes the encoder trains on).
     """
 
     METAINFO: dict = dict(classes=())
@@ -88,6 +96,8 @@ class ShapeNetTriplets(BaseDataset):
                  num_views: int = 5,
                  max_missing_ratio: float = 0.01,
                  synthetic: Optional[dict] = None,
+                 drop_shared_with: Sequence[str] = (),
+                 warn_shared_with: Sequence[str] = (),
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False,
                  **kwargs) -> None:
@@ -108,6 +118,8 @@ class ShapeNetTriplets(BaseDataset):
         self.taxonomy_file = taxonomy_file
         self.num_views = num_views
         self.max_missing_ratio = max_missing_ratio
+        self.drop_shared_with = tuple(drop_shared_with)
+        self.warn_shared_with = tuple(warn_shared_with)
         self._skipped_unreadable = 0
         self._pending_skips: List[dict] = []
         super().__init__(
@@ -134,7 +146,7 @@ class ShapeNetTriplets(BaseDataset):
         taxonomy = read_taxonomy(osp.join(self.data_root,
                                           self.taxonomy_file))
 
-        entries = read_lines(self.ann_file, 'split list')
+        entries = self._check_shared(read_lines(self.ann_file, 'split list'))
         data_list, missing = [], []
         for line in entries:
             name = line[:-4] if line.endswith('.npy') else line
@@ -166,6 +178,33 @@ class ShapeNetTriplets(BaseDataset):
                 sample_id=name))
         self._check_missing(missing, len(entries))
         return data_list
+
+    def _check_shared(self, entries: List[str]) -> List[str]:
+        """Drop / report the samples this split shares with other lists."""
+        def stem(line: str) -> str:
+            return line[:-4] if line.endswith('.npy') else line
+
+        for other, drop in ([(f, True) for f in self.drop_shared_with] +
+                            [(f, False) for f in self.warn_shared_with]):
+            path = osp.join(self.data_root, other)
+            if not osp.isfile(path) or osp.abspath(path) == osp.abspath(
+                    self.ann_file):
+                continue
+            listed = {stem(line) for line in read_lines(path, 'split list')}
+            shared = [line for line in entries if stem(line) in listed]
+            if not shared:
+                continue
+            total = len(entries)
+            if drop:
+                entries = [line for line in entries
+                           if stem(line) not in listed]
+            print_log(
+                f'{self.ann_file}: {"dropped" if drop else "keeping"} '
+                f'{len(shared)} of its {total} samples that are also in '
+                f'{other}' + ('' if drop else ' (results on this split are '
+                              f'partly on {other} shapes)'),
+                logger='current', level=30)
+        return entries
 
     def _check_missing(self, missing: List[str], total: int) -> None:
         if not missing:

@@ -4,7 +4,8 @@ In order of precedence:
 
 1. official lists (``--split-lists DIR`` with CG3D's ``train_img.txt`` and
    ``test_img.txt``, optionally ``val_img.txt``; lines
-   ``<synset>-<id>.npy``): meshes not listed are left out;
+   ``<synset>-<id>.npy``): meshes not listed are left out; a val list that
+   shares samples with train or test (CG3D's does) is ignored, loudly;
 2. the dataset's own split (ModelNet's ``train/`` and ``test/`` folders);
 3. a seeded split per class (``val_ratio``, ``test_ratio``, the rest
    train).
@@ -13,8 +14,11 @@ With 1. or 2. and no official val list, ``val_ratio`` of each class's train
 samples become the val split (seeded), so that checkpoints can be picked
 without touching the official test split.
 """
+import logging
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+from mmengine.logging import print_log
 
 from ..synthetic.seeding import split_indices
 from .discovery import MeshRecord
@@ -28,8 +32,35 @@ def list_file(split: str) -> str:
     return f'{split}_img.txt'
 
 
+def _read_list(path: str) -> List[str]:
+    """Sample names ``<synset>-<id>`` of one list file, in file order."""
+    names = []
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            entry = line.strip()
+            if not entry:
+                continue
+            name = entry[:-4] if entry.endswith('.npy') else entry
+            if '-' not in name.strip('-'):
+                raise ValueError(f'{path}:{lineno}: bad entry {entry!r} '
+                                 '(expected <synset>-<id>.npy)')
+            names.append(name)
+    return names
+
+
+def _examples(names: Set[str]) -> str:
+    shown = sorted(names)[:3]
+    return ', '.join(shown) + (' ...' if len(names) > 3 else '')
+
+
 def read_split_lists(directory: str) -> Dict[str, str]:
     """Read official split lists.
+
+    ``train_img.txt`` and ``test_img.txt`` must not share a sample. A
+    ``val_img.txt`` that shares samples with either is not a validation
+    split (CG3D's own holds the train and the test shapes): it is ignored
+    with a warning naming the counts, so that :func:`assign_splits` carves
+    the validation split out of train instead.
 
     Args:
         directory (str): Folder with ``train_img.txt``, ``test_img.txt``
@@ -41,29 +72,39 @@ def read_split_lists(directory: str) -> Dict[str, str]:
     if not osp.isdir(directory):
         raise FileNotFoundError(f'--split-lists {directory} is not a '
                                 'directory')
-    out: Dict[str, str] = {}
+    lists: Dict[str, List[str]] = {}
     for split in SPLITS:
         path = osp.join(directory, list_file(split))
-        if not osp.isfile(path):
-            if split in REQUIRED_LISTS:
-                raise FileNotFoundError(
-                    f'{path} does not exist; --split-lists needs '
-                    f'{" and ".join(map(list_file, REQUIRED_LISTS))} '
-                    f'(and optionally {list_file("val")})')
-            continue
-        with open(path) as f:
-            for lineno, line in enumerate(f, 1):
-                entry = line.strip()
-                if not entry:
-                    continue
-                name = entry[:-4] if entry.endswith('.npy') else entry
-                if '-' not in name.strip('-'):
-                    raise ValueError(f'{path}:{lineno}: bad entry {entry!r} '
-                                     '(expected <synset>-<id>.npy)')
-                if out.get(name, split) != split:
-                    raise ValueError(f'{path}:{lineno}: {entry} is also in '
-                                     f'{list_file(out[name])}')
-                out[name] = split
+        if osp.isfile(path):
+            lists[split] = _read_list(path)
+        elif split in REQUIRED_LISTS:
+            raise FileNotFoundError(
+                f'{path} does not exist; --split-lists needs '
+                f'{" and ".join(map(list_file, REQUIRED_LISTS))} '
+                f'(and optionally {list_file("val")})')
+    train, test = set(lists['train']), set(lists['test'])
+    shared = train & test
+    if shared:
+        raise ValueError(
+            f'{osp.join(directory, list_file("train"))} and '
+            f'{list_file("test")} share {len(shared)} samples (e.g. '
+            f'{_examples(shared)}); a sample cannot be both trained and '
+            'tested on')
+    out = {name: 'train' for name in lists['train']}
+    out.update((name, 'test') for name in lists['test'])
+    val = set(lists.get('val', ()))
+    in_train, in_test = val & train, val & test
+    if in_train or in_test:
+        print_log(
+            f'{osp.join(directory, list_file("val"))}: {len(in_train)} of '
+            f'its {len(val)} samples are also in {list_file("train")} and '
+            f'{len(in_test)} in {list_file("test")}, so it is not a '
+            'validation split; IGNORING it: the validation split is carved '
+            'out of train instead (--val-ratio of each class, seeded; '
+            'with 0, no validation split)',
+            logger='current', level=logging.WARNING)
+    else:
+        out.update((name, 'val') for name in val)
     return out
 
 
