@@ -32,9 +32,13 @@ from cg3d_mm.utils.class_names import readable_class_name
 from cg3d_mm.utils.io import atomic_write
 from cg3d_mm.utils.templates import PRETRAIN_TEMPLATES, ZEROSHOT_TEMPLATES
 
+# Everything that changes the trained weights, the caption templates
+# included, is part of the cache key (a changed setting trains a new CLIP
+# instead of reusing a stale one).
 DEFAULT_SETTINGS = dict(
     model_name='cg3d-tiny-vit', steps=300, batch_size=128, lr=2e-3,
-    weight_decay=0.1, seed=0)
+    weight_decay=0.1, seed=0,
+    templates=PRETRAIN_TEMPLATES + ZEROSHOT_TEMPLATES)
 
 
 def _synonyms(taxonomy_file: str) -> Dict[str, List[str]]:

@@ -1,0 +1,31 @@
+"""The demo CLIP's cache key covers what it is trained on (issue 16): new
+caption templates must train a new CLIP, not reuse a stale cached one."""
+import os.path as osp
+
+import cg3d_mm.datagen.demo_clip as demo_clip
+import cg3d_mm.datagen.synthetic as synthetic
+from cg3d_mm.utils.templates import PRETRAIN_TEMPLATES, ZEROSHOT_TEMPLATES
+
+
+def test_cache_key_includes_the_templates(tmp_path, monkeypatch):
+    trained = []
+
+    def fake_train(root, out_file, **cfg):
+        trained.append(cfg['templates'])
+        with open(out_file, 'wb') as f:
+            f.write(b'weights')
+        return dict(seconds=0.)
+
+    monkeypatch.setattr(synthetic, 'ensure_synthetic_data',
+                        lambda **kw: str(tmp_path / 'world'))
+    monkeypatch.setattr(demo_clip, 'train_demo_clip', fake_train)
+
+    default = demo_clip.ensure_demo_clip(dict(seed=0))
+    assert trained == [PRETRAIN_TEMPLATES + ZEROSHOT_TEMPLATES]
+    assert demo_clip.ensure_demo_clip(dict(seed=0)) == default  # cached
+    assert len(trained) == 1
+
+    old = ('a photo of a {}.', 'This is a {}.')
+    other = demo_clip.ensure_demo_clip(dict(seed=0), templates=old)
+    assert other != default and osp.isfile(other)
+    assert trained[-1] == old
