@@ -6,14 +6,14 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 
-# PointTransformer: batch 64, AdamW 5e-5 / wd 0.05, prompts SGD 0.002;
-# no weight decay on the CLS token and its position either.
+# PointTransformer: batch 64, AdamW 5e-5 / wd 0.05, prompts SGD 0.002.
 train_dataloader = dict(batch_size=64)
 optim_wrapper = dict(
     point_encoder=dict(
         optimizer=dict(lr=5e-5, weight_decay=0.05),
+        # as the original: the CLS token is not decayed, its position is
         paramwise_cfg=dict(custom_keys=dict(
-            cls_token=dict(decay_mult=0.), cls_pos=dict(decay_mult=0.)))),
+            cls_token=dict(decay_mult=0.), cls_pos=dict(decay_mult=1.)))),
     visual_prompt=dict(optimizer=dict(lr=0.002)))
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(

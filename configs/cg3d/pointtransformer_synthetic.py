@@ -13,5 +13,6 @@ model = dict(
 optim_wrapper = dict(
     point_encoder=dict(
         optimizer=dict(lr=5e-4, weight_decay=0.05),
+        # as the original: the CLS token is not decayed, its position is
         paramwise_cfg=dict(custom_keys=dict(
-            cls_token=dict(decay_mult=0.), cls_pos=dict(decay_mult=0.)))))
+            cls_token=dict(decay_mult=0.), cls_pos=dict(decay_mult=1.)))))

@@ -208,7 +208,10 @@ class PointTransformer(BaseModule):
         encoder_act_cfg (dict): Mini-PointNet activation (ReLU).
         init_cfg (dict or list[dict], optional): Initialisation; defaults to
             Point-BERT's (truncated normal 0.02 for Linear/Conv1d weights,
-            zero biases, unit LayerNorms).
+            zero biases, unit LayerNorms; ``cls_token`` and ``cls_pos``
+            always get truncated normal 0.02). CG3D's own code applied no
+            init (PyTorch defaults, ``cls_pos ~ N(0, 1)``); ``None`` gives
+            PyTorch's defaults for the layers.
     """
 
     def __init__(self,

@@ -6,9 +6,14 @@ optim_wrapper = dict(
         type='OptimWrapper',
         optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.1),
         clip_grad=dict(max_norm=10),
-        # no weight decay on norms, biases, 1-D params and tokens
-        paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.,
-                           flat_decay_mult=0.)),
+        # The original's rule: no weight decay on 1-D params (norms),
+        # biases and tokens. Matched, including what it decays: PointMLP's
+        # affine_alpha / affine_beta are 4-D there (1-D here) and decayed,
+        # so the custom keys (which take precedence) decay them here too.
+        paramwise_cfg=dict(
+            norm_decay_mult=0., bias_decay_mult=0., flat_decay_mult=0.,
+            custom_keys=dict(affine_alpha=dict(decay_mult=1.),
+                             affine_beta=dict(decay_mult=1.)))),
     visual_prompt=dict(
         type='OptimWrapper',
         optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
