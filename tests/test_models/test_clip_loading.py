@@ -178,3 +178,42 @@ def test_towers_share_one_loaded_clip(tmp_path, monkeypatch):
     gc.collect()
     build_clip(**cfg)
     assert len(reads) == 2
+
+
+def test_quick_gelu_tag_needs_a_quick_gelu_arch(tmp_path, monkeypatch):
+    """A tag trained with QuickGELU (as OpenAI's) on a GELU arch is refused
+    with the '-quickgelu' name (open_clip itself only warns), and the
+    '-quickgelu' arch (or force_quick_gelu) builds QuickGELU towers."""
+    register_clip_arch('cg3d-test-qg', OTHER_ARCH)
+    register_clip_arch('cg3d-test-qg-quickgelu',
+                       dict(OTHER_ARCH, quick_gelu=True))
+    path = str(tmp_path / 'weights.pth')
+    torch.save(open_clip.create_model('cg3d-test-qg').state_dict(), path)
+    monkeypatch.setattr(open_clip.factory, 'download_pretrained',
+                        lambda cfg, *args, **kwargs: path)
+    tag = {'openai_like': open_clip.pretrained._pcfg(
+        url='https://example.invalid/qg.pt', quick_gelu=True),
+        'gelu_tag': open_clip.pretrained._pcfg(
+            url='https://example.invalid/g.pt')}
+    for name in ('cg3d-test-qg', 'cg3d-test-qg-quickgelu'):
+        monkeypatch.setitem(open_clip.pretrained._PRETRAINED, name, tag)
+
+    with pytest.raises(ValueError, match="trained with QuickGELU.*Use "
+                       "model_name='cg3d-test-qg-quickgelu'"):
+        build_clip('cg3d-test-qg', pretrained='openai_like', shared=False)
+
+    def activations(model):
+        blocks = list(model.visual.transformer.resblocks) + list(
+            model.transformer.resblocks)
+        return {type(b.mlp.gelu).__name__ for b in blocks}
+
+    for kwargs in (dict(model_name='cg3d-test-qg-quickgelu'),
+                   dict(model_name='cg3d-test-qg', force_quick_gelu=True)):
+        bundle = build_clip(pretrained='openai_like', shared=False, **kwargs)
+        assert activations(bundle.model) == {'QuickGELU'}
+    assert activations(build_clip('cg3d-test-qg', pretrained='gelu_tag',
+                                  shared=False).model) == {'GELU'}
+    with pytest.raises(ValueError, match="trained with GELU.*Use "
+                       "model_name='cg3d-test-qg'"):
+        build_clip('cg3d-test-qg-quickgelu', pretrained='gelu_tag',
+                   shared=False)

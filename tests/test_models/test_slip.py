@@ -125,7 +125,8 @@ def test_slip_state_dict_conversion_and_its_errors():
     sd['module.image_mlp.layer1.weight'] = torch.zeros(4, 32)  # dropped
     text = {'token_embedding.weight': torch.zeros(49408, 32),
             'positional_embedding': torch.zeros(77, 32),
-            'ln_final.weight': torch.ones(32), 'ln_final.bias': torch.zeros(32),
+            'ln_final.weight': torch.ones(32),
+            'ln_final.bias': torch.zeros(32),
             'text_projection': torch.zeros(32, 16),
             'logit_scale': torch.tensor(4.6052)}
     sd.update({f'module.{k}': v for k, v in text.items()})

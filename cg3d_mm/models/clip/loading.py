@@ -283,7 +283,8 @@ def build_clip(model_name: str,
             ``'-quickgelu'`` arch names (or ``force_quick_gelu=True``) with
             them; a tag whose activation differs from the arch's is an
             error. ``'SLIP-ViT-B-16'`` is the SLIP CLIP of the original
-            CG3D (weights from ``tools/model_converters/slip_to_open_clip.py``).
+            CG3D (weights from
+            ``tools/model_converters/slip_to_open_clip.py``).
         pretrained (str, optional): open_clip pretrained tag; open_clip
             downloads the weights (into ``cache_dir``).
         checkpoint (str, optional): Local weights file. Exclusive with

@@ -82,9 +82,12 @@ class CLIPTextEncoder(BaseModule):
 
     Args:
         clip (dict): CLIP config for :func:`cg3d_mm.models.clip.build_clip`,
-            e.g. ``dict(model_name='ViT-B-16', pretrained='openai')``. Built
-            from the same dict as the image backbone, the loaded CLIP is
-            shared (the checkpoint is read once).
+            e.g. ``dict(model_name='ViT-B-16-quickgelu',
+            pretrained='openai')`` (OpenAI's weights need the QuickGELU
+            arch) or the original CG3D's ``dict(model_name='SLIP-ViT-B-16',
+            checkpoint=...)``. Built from the same dict as the image
+            backbone, the loaded CLIP is shared (the checkpoint is read
+            once).
         cache_dir (str, optional): Folder for the on-disk embedding cache.
             None keeps the cache in memory only. Defaults to None.
         batch_size (int): Captions per forward pass when encoding new
