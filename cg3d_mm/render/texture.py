@@ -91,15 +91,20 @@ def sample_texture(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
     x = uv[:, 0] * w - 0.5
     y = (1. - uv[:, 1]) * h - 0.5
     x0, y0 = np.floor(x), np.floor(y)
+    # weights pre-scaled to 0..1 output, float32: half the memory traffic
     fx = (x - x0).astype(np.float32)[:, None]
     fy = (y - y0).astype(np.float32)[:, None]
     x0 = x0.astype(np.int64) % w
-    y0 = y0.astype(np.int64) % h
-    x1, y1 = (x0 + 1) % w, (y0 + 1) % h
+    y0 = (y0.astype(np.int64) % h) * w
+    x1, y1 = (x0 + 1) % w, (y0 + w) % (h * w)
     flat = image.reshape(-1, 3)
-    top = flat[y0 * w + x0] * (1. - fx) + flat[y0 * w + x1] * fx
-    bottom = flat[y1 * w + x0] * (1. - fx) + flat[y1 * w + x1] * fx
-    return ((top * (1. - fy) + bottom * fy) / 255.).astype(np.float32)
+    gx = 1. - fx
+    top = flat[y0 + x0] * gx + flat[y0 + x1] * fx
+    bottom = flat[y1 + x0] * gx + flat[y1 + x1] * fx
+    top *= (1. - fy) / 255.
+    bottom *= fy / 255.
+    top += bottom
+    return top
 
 
 def surface_colors(face_idx: np.ndarray,
