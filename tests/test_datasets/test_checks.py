@@ -313,3 +313,18 @@ def test_image_headers(tmp_path):
     assert check_image(png) == ('undecodable',
                                 f'{png}: not a PNG or JPEG image (an empty '
                                 'file)')
+
+
+def test_txt_rows(tmp_path):
+    from cg3d_mm.datasets.checks import check_txt_points
+    path = str(tmp_path / 'chair_0001.txt')
+    np.savetxt(path, np.random.randn(50, 6), fmt='%.6f', delimiter=',')
+    assert check_txt_points(path) is None
+    assert check_txt_points(path, min_rows=80)[0] == 'too_few_points'
+    assert check_txt_points(path, columns=3)[0] == 'bad_format'
+    with open(path, 'rb') as f:
+        data = f.read()
+    for cut in (-3, -12, -30):  # inside a number, after a comma, ...
+        with open(path, 'wb') as f:
+            f.write(data[:cut])
+        assert check_txt_points(path)[0] == 'truncated', cut

@@ -166,14 +166,19 @@ def check_image(path: str, deep: bool = False) -> Issue:
     return 'undecodable', f'{path}: not a PNG or JPEG image ({what})'
 
 
-def _floats(line: bytes) -> Optional[int]:
+def _fields(line: bytes) -> Optional[list]:
+    """The row's numbers as text, or None when one does not parse."""
     text = line.decode('latin1').strip()
     values = text.split(',') if ',' in text else text.split()
     try:
         [float(v) for v in values]
     except ValueError:
         return None
-    return len(values)
+    return values
+
+
+def _decimals(values: list) -> set:
+    return {len(v.partition('.')[2]) for v in values}
 
 
 def check_txt_points(path: str, columns: int = 6,
@@ -194,14 +199,20 @@ def check_txt_points(path: str, columns: int = 6,
     expected = f'rows of {columns} comma-separated numbers (x,y,z,nx,ny,nz)'
     if size == 0:
         return 'empty', f'{path}: empty file, expected {expected}'
-    if _floats(first) != columns:
+    head = _fields(first)
+    if head is None or len(head) != columns:
         return 'bad_format', (f'{path}: first row {first[:80]!r} is not '
                               f'{columns} numbers; expected {expected}')
     last = tail.rstrip().rsplit(b'\n', 1)[-1]
-    if _floats(last) != columns:
+    tail_fields = _fields(last)
+    # rows written with a fixed format ('%.6f' in the releases): a file cut
+    # inside its last number leaves that number with fewer decimals
+    fixed = len(_decimals(head)) == 1
+    if tail_fields is None or len(tail_fields) != columns or (
+            fixed and _decimals(tail_fields) != _decimals(head)):
         return 'truncated', (f'{path}: last row {last[-80:]!r} is not '
-                             f'{columns} numbers (truncated?); expected '
-                             f'{expected}')
+                             f'{columns} numbers like the first row '
+                             f'(truncated?); expected {expected}')
     rows = size / max(len(first), 1)
     if rows < min_rows:
         return 'too_few_points', (f'{path}: about {int(rows)} rows, fewer '
