@@ -338,6 +338,7 @@ def test_converted_checkpoints_give_the_original_embeddings(
     for name, ours, ref in zip(('point', 'image', 'text'), got,
                                (ref_points, ref_images, ref_texts)):
         diff = (ours - ref).abs().max().item()
+        print(f'{encoder} {name} embeddings: max |diff| {diff:.1e}')
         assert diff < 1e-4, f'{name} embeddings differ by {diff}'
     assert model.text_encoder.logit_scale == pytest.approx(
         originals['ref_clip'].logit_scale.exp().clamp(max=100).item())
