@@ -134,10 +134,15 @@ def surface_colors(face_idx: np.ndarray,
     if texture is None or not len(face_idx):
         return rgb
     which = texture.face_image[face_idx]
-    for k in np.unique(which[which >= 0]):
-        sel = np.flatnonzero(which == k)
+    kinds = np.unique(which)
+    for k in kinds[kinds >= 0]:
+        # one image on every point (the usual case): no selection copies
+        sel = slice(None) if len(kinds) == 1 else np.flatnonzero(which == k)
         corners = faces[face_idx[sel]]  # (S, 3)
-        uv = np.einsum('sk,skd->sd', bary[sel], texture.uv[corners])
+        w = bary[sel]
+        uv = texture.uv[corners[:, 0]] * w[:, :1]
+        uv += texture.uv[corners[:, 1]] * w[:, 1:2]
+        uv += texture.uv[corners[:, 2]] * w[:, 2:]
         rgb[sel] = sample_texture(texture.images[k], uv) * texture.tints[k]
     return rgb
 
