@@ -73,5 +73,5 @@ def build_data_preprocessor(cfg: Optional[dict] = None) -> nn.Module:
     """``cfg`` (default: :class:`CG3DDataPreprocessor`) built from mmdet3d's
     registry whatever the current default scope; a module passes through."""
     if cfg is None:
-        cfg = dict(type='CG3DDataPreprocessor')
+        cfg = dict(type=CG3DDataPreprocessor)  # a class: any scope
     return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
