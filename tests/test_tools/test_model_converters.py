@@ -416,23 +416,45 @@ def test_slip_converter_errors(small_files, capsys):
     assert not osp.exists(out)
 
 
-def test_classifier_checkpoint_converts_to_point_classifier(tmp_path):
+def original_pointtransformer_classifier(seed, num_classes):
+    """Point-BERT's PointTransformer classifier: no projection, its
+    ``cls_head_finetune`` 768 -> 256 -> classes."""
+    sd = original_pointtransformer(seed)
+    for k in ('projection.weight', 'projection.bias',
+              'cls_head_finetune.3.weight', 'cls_head_finetune.3.bias'):
+        sd.pop(k)
+    sd['cls_head_finetune.3.weight'] = torch.randn(num_classes, 256)
+    sd['cls_head_finetune.3.bias'] = torch.randn(num_classes)
+    return sd
+
+
+@pytest.mark.parametrize('encoder', ['pointmlp', 'pointtransformer'])
+def test_classifier_checkpoint_converts_to_point_classifier(tmp_path,
+                                                            encoder):
     from mmengine.registry import init_default_scope
 
     from cg3d_mm.registry import MODELS
     init_default_scope('cg3d_mm')
     src, out = str(tmp_path / 'cls.pth'), str(tmp_path / 'cls_mm.pth')
-    base = original_pointmlp(3, classifier=40)
+    if encoder == 'pointmlp':
+        base, last = original_pointmlp(3, classifier=40), 'classifier.8'
+        head = dict(in_channels=1024, mid_channels=(512, 256),
+                    norm_cfg=dict(type='BN1d'))
+    else:
+        base = original_pointtransformer_classifier(3, 40)
+        last = 'cls_head_finetune.3'
+        head = dict(in_channels=768, mid_channels=(256, ), norm_cfg=None)
     torch.save(dict(base_model=base, epoch=300), src)
     assert load_tool('cg3d_to_mmengine').main([src, out]) == 0
     ckpt = torch.load(out, weights_only=True)
     assert ckpt['meta']['mode'] == 'classifier'
     assert ckpt['meta']['num_classes'] == 40
     model = MODELS.build(dict(
-        type='PointClassifier', backbone=dict(type='PointMLP'),
-        head=dict(type='PointClsHead', in_channels=1024,
-                  mid_channels=(512, 256), norm_cfg=dict(type='BN1d'),
-                  dropout_ratio=0.5, num_classes=40)))
+        type='PointClassifier',
+        backbone=dict(type=dict(pointmlp='PointMLP',
+                                pointtransformer='PointTransformer')[encoder]),
+        head=dict(type='PointClsHead', dropout_ratio=0.5, num_classes=40,
+                  **head)))
     model.load_state_dict(ckpt['state_dict'], strict=True)
-    torch.testing.assert_close(model.head.classifier[8].weight,
-                               base['classifier.8.weight'])
+    torch.testing.assert_close(model.head.classifier[-1].weight,
+                               base[last + '.weight'])
