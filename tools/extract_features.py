@@ -53,9 +53,8 @@ def parse_args(argv=None):
     parser.add_argument('--max-iter', type=int, default=1000)
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument(
-        '--device', default='auto',
-        help="'auto' (cuda when available), 'cpu' or 'cuda[:i]'")
+    parser.add_argument('--device', default='auto',
+                        help="'auto' (cuda if available), 'cpu', 'cuda:1'")
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     if args.linear_probe and set(args.split) != set(SPLITS):

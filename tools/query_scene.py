@@ -67,9 +67,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out-dir', default='work_dirs/scene_query')
     parser.add_argument('--image-size', type=int, default=384)
-    parser.add_argument(
-        '--device', default='auto',
-        help="'auto' (cuda when available), 'cpu' or 'cuda[:i]'")
+    parser.add_argument('--device', default='auto',
+                        help="'auto' (cuda if available), 'cpu', 'cuda:1'")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if not args.query and not args.eval:

@@ -61,9 +61,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', help='write results / metrics as JSON')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=0)
-    parser.add_argument(
-        '--device', default='auto',
-        help="'auto' (cuda when available), 'cpu' or 'cuda[:i]'")
+    parser.add_argument('--device', default='auto',
+                        help="'auto' (cuda if available), 'cpu', 'cuda:1'")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)

@@ -35,9 +35,8 @@ def parse_args():
                         help='points per cloud (default: the config\'s)')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument(
-        '--device', default='auto',
-        help="'auto' (cuda when available), 'cpu' or 'cuda[:i]'")
+    parser.add_argument('--device', default='auto',
+                        help="'auto' (cuda if available), 'cpu', 'cuda:1'")
     parser.add_argument('--out', help='JSON file for the full results '
                         '(default: <checkpoint>_zeroshot.json)')
     parser.add_argument('--no-progress', action='store_true')

@@ -133,6 +133,15 @@ def test_synthetic_backbone_matches_the_demo_pretraining():
 
 
 # ------------------------------------------------------------ the model
+@pytest.fixture(autouse=True)
+def _cg3d_mm_scope():
+    """The models here are built outside a Runner: use the scope a Runner
+    of a cg3d_mm config sets (CG3DPretrained lives in the cg3d_mm scope)."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('cg3d_mm'):
+        yield
+
+
 def build_tiny_classifier(init_cfg=None, num_classes=3):
     backbone = dict(TINY_POINTMLP)
     if init_cfg is not None:
@@ -141,6 +150,17 @@ def build_tiny_classifier(init_cfg=None, num_classes=3):
         type='PointClassifier', backbone=backbone,
         head=original_cls_head_cfg('PointMLP', num_classes) | dict(
             in_channels=128)))
+
+
+def pretrained_tiny_classifier(tmp_path, **init):
+    """A tiny classifier whose backbone's init_cfg is CG3DPretrained(**init)
+    from a fresh tiny PointMLP checkpoint; returns it (not yet initialised)
+    and the checkpoint's backbone tensors."""
+    path = tmp_path / 'cg3d.pth'
+    expected = save_cg3d_checkpoint(path, MODELS.build(dict(TINY_POINTMLP)))
+    model = build_tiny_classifier(dict(type='CG3DPretrained',
+                                       checkpoint=str(path), **init))
+    return model, expected
 
 
 def test_synthetic_config_classifier_gets_exact_checkpoint_tensors(tmp_path):
@@ -204,11 +224,7 @@ def test_published_slim_checkpoints_load(tmp_path):
 
 # ------------------------------------------------------- loud loading
 def test_wrong_prefix_lists_the_available_prefixes(tmp_path):
-    save_cg3d_checkpoint(tmp_path / 'cg3d.pth',
-                         MODELS.build(dict(TINY_POINTMLP)))
-    model = build_tiny_classifier(dict(
-        type='CG3DPretrained', checkpoint=str(tmp_path / 'cg3d.pth'),
-        prefix='point_encoder.'))
+    model, _ = pretrained_tiny_classifier(tmp_path, prefix='point_encoder.')
     with pytest.raises(KeyError) as err:
         model.init_weights()
     msg = str(err.value)
@@ -241,11 +257,7 @@ def test_pointnet2_classifier_runs_on_cpu():
 
 def test_prefix_of_another_module_fails_instead_of_loading_nothing(
         tmp_path):
-    save_cg3d_checkpoint(tmp_path / 'cg3d.pth',
-                         MODELS.build(dict(TINY_POINTMLP)))
-    model = build_tiny_classifier(dict(
-        type='CG3DPretrained', checkpoint=str(tmp_path / 'cg3d.pth'),
-        prefix='head.'))
+    model, _ = pretrained_tiny_classifier(tmp_path, prefix='head.')
     with pytest.raises(ValueError,
                        match=r'cg3d.pth \[head\.\]: none of its 2 weights '
                        r'fit PointMLP'):
@@ -295,11 +307,7 @@ def test_shape_mismatch_is_reported_not_loaded(tmp_path):
 
 
 def test_complete_load_is_silent(tmp_path):
-    save_cg3d_checkpoint(tmp_path / 'cg3d.pth',
-                         MODELS.build(dict(TINY_POINTMLP)))
-    model = build_tiny_classifier(dict(
-        type='CG3DPretrained', checkpoint=str(tmp_path / 'cg3d.pth'),
-        prefix='backbone.'))
+    model, _ = pretrained_tiny_classifier(tmp_path, prefix='backbone.')
     with warnings.catch_warnings():
         warnings.simplefilter('error', PretrainedKeysWarning)
         model.init_weights()
@@ -370,12 +378,9 @@ def make_batch(n=6, num_points=128, num_classes=3, seed=0):
 
 
 def test_finetune_step_and_inference_modes(tmp_path):
-    expected = save_cg3d_checkpoint(tmp_path / 'cg3d.pth',
-                                    MODELS.build(dict(TINY_POINTMLP)))
     torch.manual_seed(0)
-    model = build_tiny_classifier(dict(
-        type='CG3DPretrained', checkpoint=str(tmp_path / 'cg3d.pth'),
-        prefix='backbone.', strict=True))
+    model, expected = pretrained_tiny_classifier(tmp_path, prefix='backbone.',
+                                                 strict=True)
     model.init_weights()
     assert_same_tensors(model.backbone, expected)
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01,

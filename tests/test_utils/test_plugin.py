@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO  # noqa: E402
+from data_writers import RunsCode  # noqa: E402
 from mmengine.config import Config
 
 CONFIGS = sorted(
@@ -165,16 +166,6 @@ def test_publish_checkpoint_is_slim_and_hashed(tmp_path):
         == sorted(['epoch_1.pth', osp.basename(out)])
 
 
-class _RunsCode:
-    """Pickles to a call of os.system: what a malicious checkpoint does."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}', ))
-
-
 def test_unsafe_checkpoint_is_refused_and_runs_nothing(tmp_path):
     from mmengine.runner import CheckpointLoader
 
@@ -183,7 +174,7 @@ def test_unsafe_checkpoint_is_refused_and_runs_nothing(tmp_path):
     marker = tmp_path / 'pwned'
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {'w': torch.zeros(1)},
-                'meta': _RunsCode(marker)}, str(evil))
+                'meta': RunsCode(marker)}, str(evil))
     with pytest.raises(UnsafeCheckpointError) as err:
         load_weights_only(str(evil))
     assert str(evil) in str(err.value)

@@ -27,8 +27,8 @@ import torch
 from mmengine.model.weight_init import update_init_info
 from torch import Tensor, nn
 
-# mmengine's root registry: found whatever the default scope (tests build
-# models outside a Runner, where no scope is set).
+# the cg3d_mm scope's registry: found under default_scope='cg3d_mm' (the
+# configs') or as 'cg3d_mm.CG3DPretrained' from another scope.
 from cg3d_mm.registry import WEIGHT_INITIALIZERS
 
 from .checkpoint_loader import LoadReport, load_model_checkpoint
