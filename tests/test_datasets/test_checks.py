@@ -328,3 +328,16 @@ def test_txt_rows(tmp_path):
         with open(path, 'wb') as f:
             f.write(data[:cut])
         assert check_txt_points(path)[0] == 'truncated', cut
+
+
+def test_entries_the_dataset_drops_are_not_checked(tmp_path):
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55')
+    test = _lines(osp.join(root, 'test_img.txt'))
+    with open(osp.join(root, 'val_img.txt'), 'a') as f:
+        f.write(test[0][:-4] + '\n')  # listed without .npy, still shared
+    os.remove(osp.join(root, 'shapenet_pc', test[0]))
+    kept = check_shapenet_split(root, 'val_img.txt', num_views=2)
+    assert kept.num_samples == 5 and len(kept.problems) == 1
+    dropped = check_shapenet_split(root, 'val_img.txt', num_views=2,
+                                   drop_shared_with=('test_img.txt', ))
+    assert dropped.num_samples == 4 and not dropped.problems

@@ -132,7 +132,7 @@ def check_dataset_cfg(ds: dict, name: str, role: str,
     if kind == 'ShapeNetTriplets':
         root = _data_root(ds, 'ShapeNet55')
         keys = ('ann_file', 'pc_dir', 'img_dir', 'class_file',
-                'taxonomy_file', 'num_views')
+                'taxonomy_file', 'num_views', 'drop_shared_with')
         return [check_shapenet_split(
             root, **{k: ds[k] for k in keys if k in ds}, **facts,
             classes=classes, deep=deep,

@@ -1,6 +1,6 @@
 """Check a split of CG3D's ShapeNet triplet layout (ShapeNetTriplets)."""
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from cg3d_mm.utils.class_names import taxonomy_class
 
@@ -8,6 +8,10 @@ from ..shapenet_triplets import read_lines, read_taxonomy
 from .core import FileCheckCache, FileJob, Problem, SplitReport, Timer, \
     run_file_checks
 from .headers import check_image, check_npy
+
+
+def _stem(entry: str) -> str:
+    return entry[:-4] if entry.endswith('.npy') else entry
 
 
 def _class_list(path: str, given: Optional[tuple],
@@ -39,6 +43,7 @@ def check_shapenet_split(data_root: str,
                          read_views: bool = True,
                          min_points: int = 1,
                          classes: Optional[tuple] = None,
+                         drop_shared_with: Sequence[str] = (),
                          name: Optional[str] = None,
                          cache: Optional[FileCheckCache] = None,
                          workers: Optional[int] = None,
@@ -53,7 +58,8 @@ def check_shapenet_split(data_root: str,
 
     A sample is bad when its entry or point file is bad, or when none of
     its views is readable (one bad view of several is a problem of the
-    split but the sample still loads another view).
+    split but the sample still loads another view). Entries also listed
+    in ``drop_shared_with`` are left out, as the dataset leaves them out.
     """
     list_path = ann_file if osp.isabs(ann_file) else osp.join(data_root,
                                                               ann_file)
@@ -75,11 +81,18 @@ def check_shapenet_split(data_root: str,
         except FileNotFoundError as err:
             problems.append(Problem(list_path, 'list', str(err)))
             entries = []
+        for other in drop_shared_with:
+            other_path = osp.join(data_root, other)
+            if osp.isfile(other_path) and osp.abspath(other_path) != \
+                    osp.abspath(list_path):
+                shared = {_stem(e) for e in read_lines(other_path,
+                                                       'split list')}
+                entries = [e for e in entries if _stem(e) not in shared]
         report.num_samples = len(entries)
         label_of = {c: i for i, c in enumerate(label_names or [])}
         jobs, owners, seen = [], [], set()
         for line in entries:
-            sample = line[:-4] if line.endswith('.npy') else line
+            sample = _stem(line)
             synset, _, model_id = sample.partition('-')
             if not model_id:
                 problems.append(Problem(
