@@ -1,7 +1,9 @@
 """Make CG3D triplets (surface points + rendered views) from real meshes.
 
-Writes the ShapeNet55 / CG3D layout read by ``ShapeNetTriplets``; a second
-run into the same folder only does what is missing. Examples::
+Writes the ShapeNet55 / CG3D layout read by ``ShapeNetTriplets`` (renders
+with the meshes' textures and colours, points in ``shapenet_pc/`` and, with
+their colours, in ``shapenet_pc_rgb/``); a second run into the same folder
+only does what is missing. Examples::
 
     # ShapeNetCore v2 with CG3D's official split lists, 2 processes
     python tools/prepare_triplets.py data/ShapeNetCore.v2 data/ShapeNet55 \\

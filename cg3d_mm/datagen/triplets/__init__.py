@@ -4,7 +4,8 @@ grouped by class, written in the ShapeNet55 / CG3D layout that
 :class:`~cg3d_mm.datasets.ShapeNetTriplets` reads.
 
 One module per step: :mod:`.discovery` (find meshes, name samples),
-:mod:`.splits`, :mod:`.mesh_loading` (mesh + colours),
+:mod:`.splits`, :mod:`.mesh_loading` (mesh + colours + textures, asset
+names resolved by :mod:`.asset_resolver`),
 :mod:`.sample_writer` (points + views of one mesh), :mod:`.index_writer`
 (lists, names, taxonomy), :mod:`.summary` and :mod:`.prepare` (the run).
 """

@@ -21,15 +21,13 @@ any colour at all gets ``colors=None`` (the renderer's own grey).
 """
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import numpy as np
 from mmengine.logging import print_log
 
 from cg3d_mm.render import MeshTexture, stack_textures
 from cg3d_mm.render.texture import DEFAULT_GREY
-
-from .asset_resolver import AssetResolver
 
 UP_AXES = ('y', 'z')
 # Larger textures are box-filtered down to this side: less memory per
@@ -101,19 +99,19 @@ def _texture_array(image) -> np.ndarray:
 
 
 def _material_part(visual, vertices: np.ndarray, faces: np.ndarray,
-                   warnings: List[str]) -> _Part:
-    """A part with a material (cases 1 and 4 of the module doc)."""
+                   warnings: List[str], images: Dict) -> _Part:
+    """A part with a material (cases 1 and 4 of the module doc);
+    ``images`` caches converted textures shared by several materials."""
     mat = visual.material
     if mat is None or _is_placeholder(mat):
         return _Part(vertices, faces, None)
     if hasattr(mat, 'baseColorFactor'):  # glTF PBR material
         image, main = mat.baseColorTexture, mat.baseColorFactor
-        tint = main
     else:  # MTL: Kd only when the file gives it (trimesh's default is 0.4)
         image = getattr(mat, 'image', None)
         kd = getattr(mat, 'kwargs', {}).get('kd')
-        main = None if kd is None else np.resize(np.asarray(kd, float), 3)
-        tint = main
+        main = None if kd is None else np.resize(
+            np.clip(np.asarray(kd, float), 0., 1.), 3)
     main_rgb = None if main is None else np.repeat(
         _rgb(np.reshape(main, (1, -1))), len(vertices), axis=0)
     uv = visual.uv
@@ -125,13 +123,16 @@ def _material_part(visual, vertices: np.ndarray, faces: np.ndarray,
         warnings.append(f'material {name!r} has a texture but no valid UV '
                         'coordinates')
         return _Part(vertices, faces, main_rgb)
+    key = image.info.get('file_path') or id(image)
     try:
-        pixels = _texture_array(image)
+        if key not in images:
+            images[key] = _texture_array(image)
+        pixels = images[key]
     except Exception as err:  # noqa: B902 - any decoder error: fall back
         warnings.append(f'texture of material {name!r} is unreadable '
                         f'({type(err).__name__}: {err})')
         return _Part(vertices, faces, main_rgb)
-    tints = None if tint is None else _rgb(np.reshape(tint, (1, -1)))
+    tints = None if main is None else _rgb(np.reshape(main, (1, -1)))
     texture = MeshTexture(uv, [pixels], np.zeros(len(faces), np.int64),
                           tints)
     if main_rgb is None:
@@ -139,7 +140,7 @@ def _material_part(visual, vertices: np.ndarray, faces: np.ndarray,
     return _Part(vertices, faces, main_rgb, texture)
 
 
-def _part_arrays(part, warnings: List[str]) -> _Part:
+def _part_arrays(part, warnings: List[str], images: Dict) -> _Part:
     """Arrays of one trimesh.Trimesh (see the module doc)."""
     from trimesh.visual.color import ColorVisuals
     vertices = np.asarray(part.vertices, np.float64).reshape(-1, 3)
@@ -161,7 +162,7 @@ def _part_arrays(part, warnings: List[str]) -> _Part:
                              np.repeat(_rgb(colors), 3, axis=0))
         return _Part(vertices, faces, None)
     if hasattr(visual, 'material'):
-        return _material_part(visual, vertices, faces, warnings)
+        return _material_part(visual, vertices, faces, warnings, images)
     return _Part(vertices, faces, None)
 
 
@@ -196,6 +197,8 @@ def load_mesh(path: str, up_axis: str = 'y') -> LoadedMesh:
     if not osp.isfile(path):
         raise MeshLoadError(f'{path}: mesh file does not exist')
     import trimesh
+
+    from .asset_resolver import AssetResolver  # imports trimesh
     resolver = AssetResolver(path)
     try:
         # process=False: no vertex merging (slow on big meshes, not needed)
@@ -205,7 +208,8 @@ def load_mesh(path: str, up_axis: str = 'y') -> LoadedMesh:
         raise MeshLoadError(f'{path}: cannot read the mesh '
                             f'({type(err).__name__}: {msg[:200]})') from None
     warnings: List[str] = []
-    arrays = [_part_arrays(p, warnings) for p in parts]
+    images: Dict = {}
+    arrays = [_part_arrays(p, warnings, images) for p in parts]
     arrays = [a for a in arrays if len(a.faces)]
     if not arrays:
         raise MeshLoadError(f'{path}: no triangle faces (empty mesh, or a '
