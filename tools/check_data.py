@@ -37,8 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value')
-    parser.add_argument('--splits', nargs='+', default=['train', 'val',
-                                                         'test'],
+    parser.add_argument('--splits', nargs='+',
+                        default=['train', 'val', 'test'],
                         choices=['train', 'val', 'test'],
                         help='the config\'s dataloaders to check')
     parser.add_argument('--data-root', help='check this folder instead')

@@ -226,4 +226,3 @@ class ResizeImage(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(size={self.size})'
-

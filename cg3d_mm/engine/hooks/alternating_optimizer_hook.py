@@ -81,4 +81,3 @@ class AlternatingOptimizerHook(Hook):
             wrapper = runner.optim_wrapper[name]
             if getattr(wrapper, '_global_step', 0) < 0:
                 wrapper._global_step = 0
-
