@@ -92,6 +92,12 @@ def main(argv=None) -> int:
     print(f'{args.out_file}: {what} (sha256 '
           f'{file_sha256(args.out_file)[:8]})')
     if meta['mode'] == 'pretrain':
+        if not meta['deep_prompts']:
+            print('shallow prompts: add --cfg-options '
+                  'model.img_backbone.deep=False')
+        if meta['num_prompts'] != 5:
+            print(f"add --cfg-options model.img_backbone.num_prompts="
+                  f"{meta['num_prompts']}")
         print(f"evaluate: python tools/test.py {CONFIGS[meta['encoder']]} "
               f'{args.out_file}')
     return 0
