@@ -1,6 +1,5 @@
 """Textured meshes from files (OBJ + MTL, GLB, PLY) rendered and sampled
 like the texture image itself, and the MTL quirks of real files."""
-import logging
 import os.path as osp
 
 import numpy as np
@@ -175,10 +174,15 @@ def test_mtl_texture_path_quirks(tmp_path, ref, on_disk):
 
 
 def test_missing_texture_warns_once_and_uses_the_material_colour(
-        tmp_path, caplog):
+        tmp_path, capsys):
     path = _write_obj(tmp_path, 'gone.jpg', kd='0.2 0.4 0.9')
-    with caplog.at_level(logging.WARNING):
-        mesh = load_mesh(path)
+    # two materials naming the same missing file: still one warning
+    with open(osp.join(tmp_path, 'quad.mtl'), 'a') as f:
+        f.write('newmtl other\nKd 1 0 0\nmap_Kd gone.jpg\n')
+    capsys.readouterr()
+    mesh = load_mesh(path)
+    logged = capsys.readouterr()
+    assert (logged.out + logged.err).count('gone.jpg') == 1
     assert mesh.texture is None
     assert 'gone.jpg' in mesh.warning and path in mesh.warning
     img, light = _render_front(mesh)
@@ -190,6 +194,15 @@ def test_missing_texture_warns_once_and_uses_the_material_colour(
                                  mtl='b.mtl', kd='0 1 0'))
     assert other.texture is None and other.warning
     assert np.allclose(other.colors, [0, 255, 0])
+    # a PLY whose TextureFile is missing
+    (tmp_path / 'lost.ply').write_text(
+        'ply\nformat ascii 1.0\ncomment TextureFile nope.png\n'
+        'element vertex 3\nproperty float x\nproperty float y\n'
+        'property float z\nproperty float s\nproperty float t\n'
+        'element face 1\nproperty list uchar int vertex_indices\n'
+        'end_header\n0 0 0 0 0\n1 0 0 1 0\n0 1 0 0 1\n3 0 1 2\n')
+    ply = load_mesh(str(tmp_path / 'lost.ply'))
+    assert ply.texture is None and 'nope.png' in ply.warning
 
 
 def test_utf16_obj_is_read(tmp_path):

@@ -19,6 +19,7 @@ found or read is left out with one warning per mesh: its faces take the
 material colour. Parts without any colour are grey, and a mesh without
 any colour at all gets ``colors=None`` (the renderer's own grey).
 """
+import logging
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Optional
@@ -200,6 +201,11 @@ def load_mesh(path: str, up_axis: str = 'y') -> LoadedMesh:
 
     from .asset_resolver import AssetResolver  # imports trimesh
     resolver = AssetResolver(path)
+    trimesh_log = logging.getLogger('trimesh')
+    level = trimesh_log.level
+    # trimesh logs a traceback per missing texture; one warning of ours
+    # below names them all
+    trimesh_log.setLevel(logging.ERROR)
     try:
         # process=False: no vertex merging (slow on big meshes, not needed)
         parts = _parts(trimesh.load(path, process=False, resolver=resolver))
@@ -207,6 +213,8 @@ def load_mesh(path: str, up_axis: str = 'y') -> LoadedMesh:
         msg = str(err).strip().splitlines()[0] if str(err).strip() else ''
         raise MeshLoadError(f'{path}: cannot read the mesh '
                             f'({type(err).__name__}: {msg[:200]})') from None
+    finally:
+        trimesh_log.setLevel(level)
     warnings: List[str] = []
     images: Dict = {}
     arrays = [_part_arrays(p, warnings, images) for p in parts]
