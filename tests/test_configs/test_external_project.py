@@ -166,3 +166,80 @@ def test_external_project_pretrains_and_inits_votenet_with_plain_mmengine(
     assert det['same'] == [k for k in det['keys'] if k != FIRST_CONV]
     assert len(det['same']) > 50
     assert det['first_conv_xyz'] and det['first_conv_height_zero']
+
+
+PURE_PYTHON_CFG = """from mmengine.config import read_base
+
+with read_base():
+    from cg3d_mm.configs.cg3d.pointmlp_synthetic import *
+
+train_dataloader.merge(dict(batch_size=16))
+"""
+OLD_STYLE_CFG = "_base_ = ['cg3d_mm::cg3d/pointmlp_synthetic.py']\n"
+LOAD_SCRIPT = textwrap.dedent("""
+    import sys
+    if sys.argv[2] == 'import':
+        import cg3d_mm
+    from mmengine.config import Config
+    try:
+        cfg = Config.fromfile(sys.argv[1])
+    except Exception as e:
+        print('FAILED', type(e).__name__, str(e).splitlines()[0])
+    else:
+        print('LOADED', cfg.train_dataloader.batch_size)
+""")
+
+
+def _load(cfg, env, import_first):
+    out = subprocess.run(
+        [sys.executable, '-c', LOAD_SCRIPT, str(cfg),
+         'import' if import_first else 'plain'],
+        env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _writes(tmp_path):
+    pure, old = tmp_path / 'pure.py', tmp_path / 'old.py'
+    pure.write_text(PURE_PYTHON_CFG)
+    old.write_text(OLD_STYLE_CFG + 'train_dataloader = dict(batch_size=16)\n')
+    return pure, old
+
+
+@pytest.mark.slow
+def test_what_a_plain_process_resolves_with_a_regular_install(
+        installed, tmp_path):
+    """The README's claims: pure-Python inheritance needs no import,
+    ``cg3d_mm::`` does (mmengine's fixed package table)."""
+    _, env = installed
+    pure, old = _writes(tmp_path)
+    assert _load(pure, env, import_first=False) == 'LOADED 16'
+    plain = _load(old, env, import_first=False)
+    assert plain.startswith('FAILED AssertionError') and 'cg3d_mm' in plain
+    assert _load(old, env, import_first=True) == 'LOADED 16'
+
+
+def _editable_install() -> bool:
+    """cg3d_mm installed editable (PEP 660): nothing at the dist-info's
+    folder, which is where mmengine looks."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    try:
+        dist = distribution('cg3d_mm')
+    except PackageNotFoundError:
+        return False
+    return not osp.isdir(osp.join(str(dist.locate_file('')), 'cg3d_mm'))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _editable_install(),
+                    reason='cg3d_mm is not an editable install here')
+def test_an_editable_install_needs_the_import(tmp_path):
+    """The README's claim for editable installs: mmengine looks in
+    site-packages and fails; after ``import cg3d_mm`` both routes load."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    pure, old = _writes(tmp_path)
+    plain = _load(pure, env, import_first=False)
+    assert plain.startswith('FAILED ConfigParsingError')
+    assert 'site-packages' in plain or 'not found' in plain
+    assert _load(pure, env, import_first=True) == 'LOADED 16'
+    assert _load(old, env, import_first=True) == 'LOADED 16'
