@@ -310,7 +310,9 @@ def test_converted_checkpoints_give_the_original_embeddings(
     assert load_tool('cg3d_to_mmengine').main(
         [str(root / f'{encoder}_cg3d.pth'), out, '--encoder', encoder,
          '--clip', slip_out]) == 0
-    assert f'{encoder}_shapenet_slip.py' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f'{encoder}_shapenet_slip.py' in printed
+    assert f'zeroshot/{encoder}_slip_modelnet40.py {out}' in printed
 
     clip = dict(model_name=TINY_SLIP, checkpoint=slip_out)
     model = init_model(

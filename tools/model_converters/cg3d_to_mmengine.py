@@ -98,8 +98,10 @@ def main(argv=None) -> int:
         if meta['num_prompts'] != 5:
             print(f"add --cfg-options model.img_backbone.num_prompts="
                   f"{meta['num_prompts']}")
-        print(f"evaluate: python tools/test.py {CONFIGS[meta['encoder']]} "
-              f'{args.out_file}')
+        enc = meta['encoder']
+        print(f'config: {CONFIGS[enc]}\nzero-shot: python tools/test.py '
+              f'configs/cg3d/zeroshot/{enc}_slip_modelnet40.py '
+              f'{args.out_file}  (and the other {enc}_slip_* configs)')
     return 0
 
 
