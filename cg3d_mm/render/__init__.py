@@ -1,4 +1,5 @@
-"""The project's renderer: meshes, point clouds, contact sheets."""
+"""The project's renderer: meshes (colours, textures), point clouds, contact
+sheets."""
 from .camera import Camera, camera_views, normalize_to_unit_sphere
 from .contact_sheet import make_contact_sheet
 from .mesh_renderer import RENDER_MODES, depth_to_grey, render_mesh
