@@ -228,7 +228,11 @@ class SceneQuerier:
         """Scored cluster ids and their points in the model's frame, with
         at least the model's point count (small clusters repeat points,
         large ones are randomly thinned to 16x before the pipeline's FPS)."""
-        num_points = pipeline_num_points(model_pipeline(self.model)) or 1024
+        num_points = pipeline_num_points(model_pipeline(self.model))
+        if num_points is None:  # a checkpoint is specific to its count
+            raise ValueError(
+                "the model's test pipeline has no SamplePoints: cannot tell "
+                'how many points a cluster must give the encoder')
         rng = np.random.default_rng(self.seed)
         model_up = model_up_axis(self.model)
         ids, clouds = [], []
