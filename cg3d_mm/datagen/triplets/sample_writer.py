@@ -159,7 +159,8 @@ def _barycentric(points: np.ndarray, tri: np.ndarray) -> np.ndarray:
     det = d11 * d22 - d12 * d12  # > 0: sampled faces have an area
     w1 = (d22 * p1 - d12 * p2) / det
     w2 = (d11 * p2 - d12 * p1) / det
-    return np.stack([1. - w1 - w2, w1, w2], 1).clip(0., 1.)
+    w = np.stack([1. - w1 - w2, w1, w2], 1).clip(0., 1.)  # rounding
+    return w / w.sum(1, keepdims=True)
 
 
 def surface_points(mesh: LoadedMesh, settings: SampleSettings,
