@@ -205,3 +205,20 @@ def test_python_config_builds_the_same_model_and_pipeline(name):
 
 def _transform_state(transform):
     return type(transform), {k: repr(v) for k, v in vars(transform).items()}
+
+
+def test_unportable_or_unknown_values_are_errors_naming_the_file(tmp_path):
+    src = tmp_path / 'configs' / 'cg3d'
+    src.mkdir(parents=True)
+    bad = src / 'bad.py'
+    bad.write_text("work_dir = '{{fileDirname}}/work'\n")
+    with pytest.raises(ValueError, match=r'configs/cg3d/bad\.py.*path'):
+        gen.render_config(str(bad), str(src))
+    bad.write_text("model = dict(type='NoSuchModel')\n")
+    with pytest.raises(KeyError, match=r'bad\.py.*NoSuchModel'):
+        gen.render_config(str(bad), str(src))
+    (src / 'a-b.py').write_text('x = 1\n')
+    (src / 'a_b.py').write_text('x = 2\n')
+    bad.unlink()
+    with pytest.raises(ValueError, match='module name is taken'):
+        gen.generated_files(str(src), str(tmp_path / 'out'))

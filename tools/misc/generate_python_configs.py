@@ -194,8 +194,9 @@ def resolve_type(name: str, where: str) -> Optional[Tuple[str, str]]:
 class _Renderer:
     """Python source of config values, collecting the imports they need."""
 
-    def __init__(self, where: str):
+    def __init__(self, where: str, src_dir: str):
         self.where = where
+        self.src_dir = src_dir
         self.imports: Dict[str, Set[str]] = defaultdict(set)
         self.owner: Dict[str, str] = {}
 
@@ -228,6 +229,9 @@ class _Renderer:
         if isinstance(v, tuple):
             inner = ', '.join(self.value(x) for x in v)
             return f'({inner}, )' if len(v) == 1 else f'({inner})'
+        if isinstance(v, str) and self.src_dir in v:
+            raise ValueError(f'{self.where}: {v!r} holds this machine\'s path '
+                             '(a {{fileDirname}} variable?): not portable')
         if v is None or isinstance(v, (bool, int, float, str)):
             return repr(v)
         raise TypeError(f'{self.where}: cannot write {type(v).__name__} '
@@ -266,7 +270,7 @@ def render_config(path: str, src_root: str = SRC_DIR) -> str:
     """The pure-Python twin of the old-style config at ``path``."""
     rel_src = osp.relpath(path, osp.dirname(osp.dirname(src_root)))
     own, base = own_and_base_vars(path)
-    render = _Renderer(rel_src)
+    render = _Renderer(rel_src, osp.dirname(osp.abspath(path)))
     body = []
     for name, value in own.items():
         merged = (isinstance(value, dict) and isinstance(base.get(name), dict)
@@ -304,6 +308,9 @@ def generated_files(src_root: str = SRC_DIR,
         if rel.startswith(os.pardir):
             raise ValueError(f'{path}: inherited from outside {src_root}')
         dst = osp.join(dst_root, osp.dirname(rel), module_name(path) + '.py')
+        if dst in out:
+            raise ValueError(f'{path}: its module name is taken by another '
+                             f'config: {dst}')
         out[dst] = render_config(path, src_root)
         folder = osp.dirname(dst)
         while folder != osp.dirname(dst_root):
