@@ -10,7 +10,8 @@ import os.path as osp
 import sys
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.engine.cli import (DataCheckError, add_common_args,
+from cg3d_mm.engine.cli import (PRECISION_CHOICES, DataCheckError,
+                                add_common_args, apply_precision,
                                 build_runner, check_data_before_run,
                                 load_config, parse_common_args)
 
@@ -19,6 +20,10 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Test a CG3D checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--amp', choices=PRECISION_CHOICES,
+        help="autocast the test loop: 'auto' by hardware (logs why), 'on' / "
+        "'bf16' / 'fp16', or 'fp32'. Default: the config's `precision`")
     add_common_args(parser)
     return parse_common_args(parser)
 
@@ -31,6 +36,7 @@ def main() -> dict:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    apply_precision(cfg, args.amp, train=False)
     if not args.skip_data_check:
         try:
             check_data_before_run(cfg, ['test'], args.max_bad_ratio)

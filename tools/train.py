@@ -2,7 +2,8 @@
 
 Same interface as mmdet3d's tools/train.py, plus:
   * ``--amp`` works with several optimizer wrappers (CG3D alternates two) and
-    on CPU (bfloat16 autocast);
+    on CPU (bfloat16 autocast); ``--amp auto`` (or ``precision = 'auto'``
+    in the config) picks the precision by hardware and logs why;
   * checkpoints load weights-only under torch >= 2.6 (``--resume``,
     ``load_from``, ``init_cfg=dict(type='Pretrained')``) without allowing
     arbitrary pickles to run code;
@@ -25,16 +26,22 @@ import sys
 from mmengine.logging import print_log
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.engine.cli import (DataCheckError, add_common_args,
-                                build_runner, check_data_before_run,
-                                enable_amp, load_config, parse_common_args)
+from cg3d_mm.engine.cli import (DataCheckError,
+                                PRECISION_CHOICES, add_common_args,
+                                apply_precision, build_runner,
+                                check_data_before_run, load_config,
+                                parse_common_args)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a CG3D model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--amp', action='store_true', default=False,
-                        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--amp', nargs='?', const='on', choices=PRECISION_CHOICES,
+        help="mixed precision: no value = autocast (GPU fp16, CPU bf16); "
+        "'auto' picks by hardware (bf16 on AMX / AVX512-BF16 CPUs and bf16 "
+        "GPUs, fp16 on older GPUs, else fp32) and logs why; 'bf16' / "
+        "'fp16' / 'fp32' force one. Default: the config's `precision`")
     parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'],
                         help='AMP dtype (GPU default float16, CPU bfloat16)')
     parser.add_argument('--sync_bn', choices=['none', 'torch', 'mmcv'],
@@ -54,8 +61,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args)
-    if args.amp:
-        enable_amp(cfg, args.amp_dtype)
+    apply_precision(cfg, args.amp, args.amp_dtype)
     if args.sync_bn != 'none':
         cfg.sync_bn = args.sync_bn
     if args.auto_scale_lr:

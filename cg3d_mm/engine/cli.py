@@ -174,6 +174,52 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
               f'({"cuda" if on_gpu else "cpu bfloat16"})', logger='current')
 
 
+PRECISION_CHOICES = ('auto', 'on', 'bf16', 'fp16', 'fp32')
+
+
+def apply_precision(cfg: Config, precision: Optional[str] = None,
+                    dtype: Optional[str] = None, train: bool = True):
+    """Set the run's precision from ``--amp`` or the config's ``precision``.
+
+    ``precision`` (the ``--amp`` value, else ``cfg.precision``, else fp32):
+    ``'auto'`` picks by hardware (:func:`cg3d_mm.utils.precision.
+    choose_precision`: bf16 on CPUs with AMX / AVX512-BF16 and on GPUs with
+    bf16, fp16 with loss scaling on other GPUs, fp32 elsewhere) and logs
+    what it chose and why; ``'on'`` is the plain ``--amp`` (``dtype`` or the
+    device's default); ``'bf16'`` / ``'fp16'`` / ``'fp32'`` force one.
+    Training switches the optimizer wrappers (:func:`enable_amp`; the
+    parameters and optimizer state stay fp32), testing runs the test loop
+    under autocast (``test_cfg.fp16``).
+
+    Returns:
+        PrecisionChoice | None: The decision of ``'auto'``, else None.
+    """
+    from cg3d_mm.utils.precision import (AUTOCAST_DTYPES, PRECISIONS,
+                                         choose_precision)
+    precision = precision or cfg.get('precision', None) or 'fp32'
+    if precision not in PRECISION_CHOICES:
+        raise ValueError(f'precision must be one of {PRECISION_CHOICES}, '
+                         f'got {precision!r}')
+    choice = None
+    if precision == 'auto':
+        choice = choose_precision()
+        print_log(f'precision auto: {choice.precision} on '
+                  f'{choice.device_type}, because {choice.reason}',
+                  logger='current')
+        precision = choice.precision
+    if precision == 'fp32':
+        return choice
+    if precision in PRECISIONS:
+        dtype = AUTOCAST_DTYPES[precision]
+    if train:
+        enable_amp(cfg, dtype)
+    else:
+        test_cfg = cfg.get('test_cfg') or ConfigDict(type='TestLoop')
+        test_cfg.fp16 = True  # mmengine's autocast: bf16 on CPU
+        cfg.test_cfg = test_cfg
+    return choice
+
+
 def init_cpu_distributed(cfg: Config, launcher: str) -> None:
     """Start a gloo process group when launched distributed without a GPU."""
     if launcher == 'none' or torch.cuda.is_available():

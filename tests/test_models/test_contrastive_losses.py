@@ -74,3 +74,29 @@ def test_head_explicit_logit_scale_is_kept():
     assert float(head.logit_scale) == pytest.approx(10.0)
     with pytest.raises(ValueError, match='unknown loss weights'):
         CG3DHead(in_channels=4, embed_dim=4, loss_weights=dict(pt=1.0))
+
+
+def test_info_nce_is_fp32_under_bf16_autocast():
+    a, b = _unit(6, 32, 3), _unit(6, 32, 4)
+    scale = torch.tensor(100.)
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        got = info_nce(a.bfloat16(), b, scale)
+        # what the loss would be with the product left to autocast
+        bf16_logits = scale * a.bfloat16() @ b.t()
+    assert got.dtype == torch.float32
+    assert bf16_logits.dtype == torch.bfloat16  # autocast was on
+    # equals the fp32 loss of the bf16-rounded inputs, to fp32 accuracy
+    want = reference_info_nce(a.bfloat16().float(), b, 100.)
+    assert float(got) == pytest.approx(want, rel=1e-5)
+
+
+def test_head_embeddings_and_losses_are_fp32_under_autocast():
+    torch.manual_seed(0)
+    head = CG3DHead(in_channels=16, embed_dim=8, logit_scale=50.)
+    feats = torch.randn(4, 16)
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        embeds = head(feats)
+        losses = head.loss_point(embeds, _unit(4, 8, 5), _unit(4, 8, 6))
+    assert embeds.dtype == torch.float32
+    assert torch.allclose(embeds.norm(dim=-1), torch.ones(4), atol=1e-6)
+    assert all(v.dtype == torch.float32 for v in losses.values())

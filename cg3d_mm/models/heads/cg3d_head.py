@@ -74,8 +74,9 @@ class CG3DHead(BaseModule):
         return self.log_logit_scale.exp().clamp(max=100.)
 
     def forward(self, feats: Tensor) -> Tensor:
-        """(B, in_channels) point features -> (B, D) normalised embeddings."""
-        return F.normalize(self.proj(feats), dim=-1)
+        """(B, in_channels) point features -> (B, D) normalised fp32
+        embeddings (the projection may run under autocast, the norm not)."""
+        return F.normalize(self.proj(feats).float(), dim=-1)
 
     def loss_point(self, point_embeds: Tensor, text_embeds: Tensor,
                    image_embeds: Optional[Tensor]) -> Dict[str, Tensor]:

@@ -44,7 +44,8 @@ def info_nce(a: Tensor, b: Tensor, logit_scale: Tensor,
         gather (bool): Use the negatives of all ranks (global batch).
 
     Returns:
-        Tensor: Scalar, (CE(a->b) + CE(b->a)) / 2.
+        Tensor: Scalar fp32, (CE(a->b) + CE(b->a)) / 2, computed in fp32
+        even under autocast.
     """
     if a.shape != b.shape or a.dim() != 2:
         raise ValueError(f'info_nce: expected two (B, D) tensors of the same '
@@ -52,7 +53,10 @@ def info_nce(a: Tensor, b: Tensor, logit_scale: Tensor,
     if gather:
         a, _ = gather_with_grad(a)
         b, _ = gather_with_grad(b)
-    logits = logit_scale * a @ b.t()
-    target = torch.arange(len(a), device=a.device)
-    return 0.5 * (F.cross_entropy(logits, target) +
-                  F.cross_entropy(logits.t(), target))
+    # fp32 logits and loss under autocast: bf16 keeps ~3 significant digits,
+    # too few for scaled cosine similarities of up to 100
+    with torch.autocast(device_type=a.device.type, enabled=False):
+        logits = logit_scale.float() * a.float() @ b.float().t()
+        target = torch.arange(len(a), device=a.device)
+        return 0.5 * (F.cross_entropy(logits, target) +
+                      F.cross_entropy(logits.t(), target))
