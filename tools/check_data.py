@@ -46,6 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='layout of --data-root')
     parser.add_argument('--num-views', type=int, default=5,
                         help='views per object (shapenet layout)')
+    parser.add_argument('--points-only', action='store_true',
+                        help='shapenet layout: do not check the views')
     parser.add_argument('--max-bad-ratio', type=float,
                         default=DEFAULT_MAX_BAD_RATIO,
                         help='largest fraction of unreadable samples a '
@@ -77,7 +79,8 @@ def main(argv=None) -> int:
         report = check_config(cfg, args.splits, **common)
     else:
         report = check_data_root(args.data_root, args.layout,
-                                 num_views=args.num_views, **common)
+                                 num_views=args.num_views,
+                                 read_views=not args.points_only, **common)
     print(report.table())
     lines = report.problem_lines(limit=50)
     if lines:

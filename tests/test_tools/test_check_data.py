@@ -65,3 +65,16 @@ def test_data_root_layouts(tool, tmp_path, capsys):
     assert 'airplane_0001.txt: last row' in printed
     with pytest.raises(SystemExit):
         tool['main'](['--data-root', root])  # no --layout
+
+
+def test_points_only(tool, tmp_path, capsys):
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55')
+    out = str(tmp_path / 'r.json')
+    view = osp.join(root, 'shapenet_render', 'img', '00000000', 'm0003',
+                    '000.png')
+    _cut(view)  # a test-split view
+    assert tool['main'](['--data-root', root, '--layout', 'shapenet',
+                         '--num-views', '2', '--out', out]) == 1
+    assert view in capsys.readouterr().out
+    assert tool['main'](['--data-root', root, '--layout', 'shapenet',
+                         '--points-only', '--out', out]) == 0

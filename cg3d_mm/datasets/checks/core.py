@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from cg3d_mm.utils.cache import cache_dir
-from cg3d_mm.utils.io import atomic_write_json
+from cg3d_mm.utils.io import atomic_write
 
 # Bump when a check changes what it accepts: cached verdicts are dropped.
 CHECK_VERSION = 1
@@ -109,8 +109,11 @@ class FileCheckCache:
 
     def save(self) -> None:
         if self.enabled and self.dirty:
-            atomic_write_json(self.path, dict(version=CHECK_VERSION,
-                                              entries=self.entries))
+            # compact: the file grows with the dataset (~100 bytes a file)
+            text = json.dumps(dict(version=CHECK_VERSION,
+                                   entries=self.entries),
+                              separators=(',', ':'))
+            atomic_write(self.path, lambda f: f.write(text.encode()))
             self.dirty = False
 
 
@@ -143,10 +146,13 @@ class FileJob:
     kwargs: dict = field(default_factory=dict)
     deps: Tuple[str, ...] = ()
 
-    @property
-    def key(self) -> str:
-        settings = json.dumps(self.kwargs, sort_keys=True)
-        return f'{self.fn.__name__}|{settings}|{self.path}'
+    def key(self, settings: Dict[int, str]) -> str:
+        # ``settings`` memoises the settings text of jobs sharing a dict
+        text = settings.get(id(self.kwargs))
+        if text is None:
+            text = settings[id(self.kwargs)] = json.dumps(self.kwargs,
+                                                          sort_keys=True)
+        return f'{self.fn.__name__}|{text}|{self.path}'
 
 
 def run_file_checks(jobs: Sequence[FileJob], cache: FileCheckCache,
@@ -160,14 +166,15 @@ def run_file_checks(jobs: Sequence[FileJob], cache: FileCheckCache,
     """
     workers = workers or min(8, os.cpu_count() or 1)
     issues: list = [None] * len(jobs)
-    todo, stamps = [], {}
+    todo, stamps, keys, settings = [], {}, {}, {}
     hits = 0
     for i, job in enumerate(jobs):
         stamp = _stamp((job.path, ) + tuple(job.deps))
         if stamp is None:  # missing: the check itself names it, uncached
             todo.append(i)
             continue
-        found, issue = cache.get(job.key, stamp)
+        keys[i] = job.key(settings)
+        found, issue = cache.get(keys[i], stamp)
         if found:
             issues[i], hits = issue, hits + 1
         else:
@@ -186,7 +193,7 @@ def run_file_checks(jobs: Sequence[FileJob], cache: FileCheckCache,
     for i, issue in zip(todo, results):
         issues[i] = issue
         if i in stamps:
-            cache.put(jobs[i].key, stamps[i], issue)
+            cache.put(keys[i], stamps[i], issue)
     return issues, hits
 
 

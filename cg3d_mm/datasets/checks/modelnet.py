@@ -97,7 +97,7 @@ def _check_txt_split(report: SplitReport, data_root: str, list_path: str,
         ids = [line.strip() for line in f if line.strip()]
     report.num_samples = len(ids)
     known = set(names or ())
-    jobs = []
+    jobs, txt_kw = [], dict(columns=6, min_rows=min_points)
     for shape_id in ids:
         class_name, _, number = shape_id.rpartition('_')
         if not class_name or not number.isdigit():
@@ -111,8 +111,7 @@ def _check_txt_split(report: SplitReport, data_root: str, list_path: str,
                 f'{shape_id!r} is not in the shape-names list', shape_id))
         jobs.append(FileJob(check_txt_points,
                             osp.join(data_root, class_name,
-                                     f'{shape_id}.txt'),
-                            dict(columns=6, min_rows=min_points)))
+                                     f'{shape_id}.txt'), txt_kw))
     report.num_files = len(jobs)
     issues, report.cached_files = run_file_checks(jobs, cache, workers)
     for job, issue in zip(jobs, issues):

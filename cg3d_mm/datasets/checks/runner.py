@@ -188,9 +188,10 @@ def _role_of(name: str) -> str:
 def check_data_root(data_root: str, layout: str,
                     max_bad_ratio: float = DEFAULT_MAX_BAD_RATIO,
                     workers: Optional[int] = None, use_cache: bool = True,
-                    deep: bool = False, num_views: int = 5) -> DataCheckReport:
-    """Check every split found in ``data_root`` of ``layout`` (all views,
-    all points: no pipeline says what a run would skip)."""
+                    deep: bool = False, num_views: int = 5,
+                    read_views: bool = True) -> DataCheckReport:
+    """Check every split found in ``data_root`` of ``layout`` (all views
+    unless ``read_views=False``: no pipeline says what a run reads)."""
     if layout not in LAYOUTS:
         raise ValueError(f'unknown layout {layout!r}, expected one of '
                          f'{LAYOUTS}')
@@ -204,7 +205,8 @@ def check_data_root(data_root: str, layout: str,
                  if osp.isfile(osp.join(data_root, f))] or ['train_img.txt']
         splits = [check_shapenet_split(data_root, f, role=_role_of(f),
                                        num_views=num_views, deep=deep,
-                                       **common) for f in lists]
+                                       read_views=read_views, **common)
+                  for f in lists]
     elif layout == 'modelnet':
         for k in (40, 10):
             for split in ('train', 'test'):

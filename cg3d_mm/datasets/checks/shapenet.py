@@ -14,6 +14,13 @@ def _stem(entry: str) -> str:
     return entry[:-4] if entry.endswith('.npy') else entry
 
 
+def _class_of(synset: str, taxonomy: dict, label_of: dict,
+              memo: dict) -> Optional[str]:
+    if synset not in memo:
+        memo[synset] = taxonomy_class(taxonomy[synset], label_of)
+    return memo[synset]
+
+
 def _class_list(path: str, given: Optional[tuple],
                 problems: List[Problem]) -> Optional[List[str]]:
     try:
@@ -90,7 +97,8 @@ def check_shapenet_split(data_root: str,
                 entries = [e for e in entries if _stem(e) not in shared]
         report.num_samples = len(entries)
         label_of = {c: i for i, c in enumerate(label_names or [])}
-        jobs, owners, seen = [], [], set()
+        jobs, owners, seen, memo = [], [], set(), {}
+        npy_kw, img_kw = dict(min_rows=min_points), dict(deep=deep)
         for line in entries:
             sample = _stem(line)
             synset, _, model_id = sample.partition('-')
@@ -109,14 +117,13 @@ def check_shapenet_split(data_root: str,
                     list_path, 'classes', f'{list_path}: synset {synset} of '
                     f'{line!r} is not in {taxonomy_file}', sample))
             elif taxonomy is not None and label_names is not None and \
-                    taxonomy_class(taxonomy[synset], label_of) is None:
+                    _class_of(synset, taxonomy, label_of, memo) is None:
                 problems.append(Problem(
                     list_path, 'classes', f'{list_path}: no name of synset '
                     f'{synset} ({", ".join(taxonomy[synset])}) is in '
                     f'{class_file}', sample))
             jobs.append(FileJob(check_npy, osp.join(data_root, pc_dir,
-                                                    f'{sample}.npy'),
-                                dict(min_rows=min_points)))
+                                                    f'{sample}.npy'), npy_kw))
             owners.append((sample, None))
             view_dir = osp.join(data_root, img_dir, synset, model_id)
             if read_views and not osp.isdir(view_dir):
@@ -128,7 +135,7 @@ def check_shapenet_split(data_root: str,
                 for v in range(num_views):
                     jobs.append(FileJob(check_image,
                                         osp.join(view_dir, f'{v:03d}.png'),
-                                        dict(deep=deep)))
+                                        img_kw))
                     owners.append((sample, v))
         report.num_files = len(jobs)
         issues, report.cached_files = run_file_checks(jobs, cache, workers)
