@@ -7,8 +7,16 @@ In one run on one machine:
    which redoes the original per-iteration work; samples/s, peak
    memory, the ratio (a)/(b), and the first point step's losses of both
    modes (same weights, same batch; must agree to 1e-4);
-2. zero-shot evaluation (encode_points + class prototypes), shapes/s;
-3. furthest point sampling / kNN grouping timings (1024 and 8192 points).
+   (a') the plugin's schedule at the precision ``--amp auto`` picks on
+   this machine (bf16 autocast on AMX / AVX512-BF16 CPUs and bf16 GPUs,
+   fp16 on older GPUs, else fp32) and the ratio (a')/(b);
+2. zero-shot evaluation (encode_points + class prototypes), shapes/s, in
+   fp32 and at the automatic precision;
+3. furthest point sampling / kNN grouping timings (1024 and 8192 points);
+4. the machine's own matmul peak per dtype, and per component (ViT forward,
+   ViT forward + backward to the prompts, point encoder forward, forward +
+   backward, zero-shot encode) its FLOPs, achieved GFLOP/s and fraction of
+   that peak; the CPU's capability is printed with the numbers.
 
 Real sizes by default (PointMLP + open_clip ViT-B-16 with random weights,
 1024 points, 224 px views); nothing is downloaded.
@@ -71,6 +79,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--no-isolate', action='store_true',
                         help='run every job in this process (faster start; '
                         'peak memory less exact)')
+    parser.add_argument('--precision', choices=['bf16', 'fp16', 'fp32'],
+                        help="precision of (a') instead of the automatic "
+                        'choice (e.g. bf16 on a CPU without bf16 units)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write benchmark.json + benchmark.md '
                         'into this folder')
@@ -101,7 +112,8 @@ def main() -> None:
         zs_batch_size=args.zs_batch_size or (128 if gpu else 16),
         zs_batches=args.zs_batches, breakdown=not args.no_breakdown,
         point_op_configs=point_ops, point_op_naive=not args.no_naive,
-        threads=args.threads, isolate=not args.no_isolate, seed=args.seed)
+        threads=args.threads, isolate=not args.no_isolate, seed=args.seed,
+        precision=args.precision)
     print(format_markdown(report))
     if args.out:
         paths = write_report(report, args.out)

@@ -12,8 +12,15 @@ One run, one machine, one report (``tools/benchmark.py``):
    modes are compared. ``reference_frozen`` is the same work with the frozen
    CLIP weights kept out of autograd, reported too: it is the stricter
    baseline if the original set ``requires_grad=False``.
+   (a') is the plugin's schedule again at the precision ``--amp auto``
+   picks on this machine (:func:`cg3d_mm.utils.precision.choose_precision`;
+   the same job as (a) when that is fp32).
 2. Zero-shot evaluation: ``encode_points`` + class prototypes, shapes/s.
 3. Point ops: :func:`cg3d_mm.benchmark.naive_ops.benchmark_point_ops`.
+4. The machine's own matmul peak per dtype
+   (:func:`~cg3d_mm.benchmark.machine.matmul_peak`) and, per component, its
+   FLOPs (``torch.utils.flop_counter``), achieved GFLOP/s and fraction of
+   that peak (:func:`~cg3d_mm.benchmark.report.component_rows`).
 
 Each model measurement (a "job", :mod:`cg3d_mm.benchmark.jobs`) runs by
 default in a fresh, spawned process, so that its peak memory is its own: on
@@ -23,19 +30,26 @@ CPU the peak resident set size (``VmHWM``, reset through
 the RNG before building its model, so all jobs hold the same weights
 (checked by a fingerprint).
 """
+import copy
 import os
 import statistics
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.config import Config
 
+from cg3d_mm.engine.cli import enable_amp
 from cg3d_mm.utils.device import resolve_device
+from cg3d_mm.utils.precision import AUTOCAST_DTYPES
 
 from .builders import MODES, TIMED_MODES
 from .jobs import run_job
-from .machine import machine_facts
+from .machine import machine_facts, matmul_peak
 from .naive_ops import benchmark_point_ops
-from .report import table_rows
+from .report import component_rows, table_rows
+
+# (a') the plugin's schedule at the automatic precision
+AUTO = 'alternate_auto'
 
 # The first point step's losses of both modes must agree to this.
 LOSS_ATOL = 1e-4
@@ -98,6 +112,7 @@ def run_benchmark(model_cfg: dict,
                   threads: Optional[int] = None,
                   isolate: bool = True,
                   seed: int = 0,
+                  precision: Optional[str] = None,
                   log: Callable[[str], None] = print) -> dict:
     """Run every measurement of the benchmark and return the report.
 
@@ -121,11 +136,16 @@ def run_benchmark(model_cfg: dict,
         threads (int, optional): ``torch.set_num_threads`` in every job.
         isolate (bool): One spawned process per job (per-job peak memory).
         seed (int): Weights and data seed, the same in every job.
+        precision (str, optional): Precision of (a'); None for what
+            ``--amp auto`` picks on this machine (``machine.precision_auto``).
         log (Callable): Progress printer.
 
     Returns:
-        dict: ``machine``, ``settings``, ``pretrain`` (per mode, ``ratio``,
-        ``loss_check``), ``breakdown``, ``zeroshot``, ``point_ops``.
+        dict: ``machine`` (with ``matmul_gflops`` per dtype), ``settings``,
+        ``pretrain`` (per mode and ``alternate_auto``, ``ratio``,
+        ``ratio_auto``, ``loss_check``), ``breakdown`` and ``zeroshot``
+        (fp32) with their ``*_auto`` twins when (a') is not fp32,
+        ``components``, ``point_ops``, ``rows``.
     """
     device = str(resolve_device(device))  # a str: specs and JSON carry it
     if threads:
@@ -133,26 +153,38 @@ def run_benchmark(model_cfg: dict,
     threads = threads or torch.get_num_threads()
     common = dict(model_cfg=model_cfg, device=device, seed=seed,
                   threads=threads, num_points=num_points)
+    machine = machine_facts(device)
+    auto = precision or machine['precision_auto']
+    dtypes = ['float32'] + [AUTOCAST_DTYPES[p] for p in ('bf16', 'fp16')
+                            if p == auto or (p == 'fp16' and 'cuda' in device)]
+    log(f'[benchmark] matmul peak of this machine ({", ".join(dtypes)}); '
+        f"automatic precision: {auto} ({machine['precision_reason']})")
+    machine['matmul_gflops'] = matmul_peak(device, dtypes)
     report = dict(
-        machine=machine_facts(device), load_start=os.getloadavg(),
+        machine=machine, load_start=os.getloadavg(),
         settings=dict(batch_size=batch_size, cycles=cycles, warmup=warmup,
                       rounds=rounds,
                       num_points=num_points, zs_batch_size=zs_batch_size,
                       zs_batches=zs_batches, isolate=isolate, seed=seed,
-                      threads=threads, device=device,
+                      threads=threads, device=device, precision_auto=auto,
                       model=_describe_model(model_cfg)))
-    runs = {mode: [] for mode in TIMED_MODES}
+    labels = TIMED_MODES + ((AUTO, ) if auto != 'fp32' else ())
+    runs = {label: [] for label in labels}
     for i in range(rounds):
-        # a, b, c, c, b, a, ...: a drift of the load hits every mode
-        for mode in (TIMED_MODES if i % 2 == 0 else TIMED_MODES[::-1]):
-            log(f'[benchmark] pretraining, mode={mode} (round {i + 1}/'
+        # a, b, c, a', a', c, b, a, ...: a drift of the load hits every mode
+        for label in (labels if i % 2 == 0 else labels[::-1]):
+            log(f'[benchmark] pretraining, mode={label} (round {i + 1}/'
                 f'{rounds}): {warmup} warm-up + {cycles} timed cycles, '
                 f'batch {batch_size}')
-            runs[mode].append(run_job('pretrain', dict(
-                common, mode=mode, optim_cfg=optim_cfg,
-                batch_size=batch_size, cycles=cycles, warmup=warmup),
-                isolate))
-    pretrain = {mode: merge_runs(runs[mode]) for mode in TIMED_MODES}
+            job = dict(common, mode=label, label=label, optim_cfg=optim_cfg,
+                       batch_size=batch_size, cycles=cycles, warmup=warmup)
+            if label == AUTO:
+                job.update(mode='alternate', precision=auto,
+                           optim_cfg=autocast_optim_cfg(optim_cfg, auto))
+            runs[label].append(run_job('pretrain', job, isolate))
+    pretrain = {label: merge_runs(runs[label]) for label in labels}
+    if auto == 'fp32':  # (a') is (a): nothing to switch on this machine
+        pretrain[AUTO] = dict(pretrain['alternate'], label=AUTO)
     pretrain['ratio'] = (pretrain['alternate']['samples_per_s'] /
                          pretrain['reference']['samples_per_s'])
     pretrain['ratio_frozen'] = (
@@ -161,17 +193,23 @@ def run_benchmark(model_cfg: dict,
     pretrain['cpu_ratio'] = (
         statistics.median(pretrain['reference']['cycle_cpu_s']) /
         statistics.median(pretrain['alternate']['cycle_cpu_s']))
+    pretrain['ratio_auto'] = (pretrain[AUTO]['samples_per_s'] /
+                              pretrain['reference']['samples_per_s'])
     pretrain['loss_check'] = compare_first_losses(pretrain)
     report['pretrain'] = pretrain
-    if breakdown:
-        log('[benchmark] per-encoder breakdown')
-        report['breakdown'] = run_job('breakdown', dict(
-            common, batch_size=batch_size, repeats=breakdown_repeats),
-            isolate)
-    log(f'[benchmark] zero-shot, batch {zs_batch_size}')
-    report['zeroshot'] = run_job('zeroshot', dict(
-        common, batch_size=zs_batch_size, batches=zs_batches, warmup=1),
-        isolate)
+    precisions = ('fp32', ) + ((auto, ) if auto != 'fp32' else ())
+    for prec in precisions:
+        suffix = '' if prec == 'fp32' else '_auto'
+        if breakdown:
+            log(f'[benchmark] per-encoder breakdown, {prec}')
+            report['breakdown' + suffix] = run_job('breakdown', dict(
+                common, batch_size=batch_size, repeats=breakdown_repeats,
+                precision=prec), isolate)
+        log(f'[benchmark] zero-shot, batch {zs_batch_size}, {prec}')
+        report['zeroshot' + suffix] = run_job('zeroshot', dict(
+            common, batch_size=zs_batch_size, batches=zs_batches, warmup=1,
+            precision=prec), isolate)
+    report['components'] = component_rows(report)
     report['point_ops'] = []
     if point_op_configs:
         log('[benchmark] point ops')
@@ -181,6 +219,14 @@ def run_benchmark(model_cfg: dict,
     report['load_end'] = os.getloadavg()
     report['rows'] = table_rows(report)
     return report
+
+
+def autocast_optim_cfg(optim_cfg: dict, precision: str) -> dict:
+    """``optim_cfg`` with every wrapper switched to ``precision`` autocast,
+    as ``--amp`` does (:func:`cg3d_mm.engine.cli.enable_amp`)."""
+    cfg = Config(dict(optim_wrapper=copy.deepcopy(optim_cfg)))
+    enable_amp(cfg, AUTOCAST_DTYPES[precision])
+    return cfg.optim_wrapper.to_dict()
 
 
 def _describe_model(model_cfg: dict) -> dict:

@@ -1,6 +1,7 @@
 """The benchmark's measurements ("jobs"), each a function of a picklable
 spec, run here or in a fresh spawned process so that its peak memory is its
 own."""
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -11,6 +12,7 @@ from typing import Callable, Dict, List
 
 import torch
 from mmengine.logging import MMLogger
+from torch.utils.flop_counter import FlopCounterMode
 
 from cg3d_mm.datagen.synthetic.categories import MODELNET40_CLASSES
 
@@ -31,6 +33,24 @@ def _image_size(model) -> int:
 
 def _floats(log_vars: dict) -> Dict[str, float]:
     return {k: float(v.detach().float()) for k, v in log_vars.items()}
+
+
+def autocast_context(device: str, precision: str = 'fp32'):
+    """Autocast for ``'bf16'`` / ``'fp16'``, nothing for ``'fp32'``."""
+    dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(precision)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type,
+                          dtype=dtype)
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    """FLOPs of one call of ``fn`` (forward and, if it runs one, backward)
+    as ``torch.utils.flop_counter`` counts them: matmuls, convolutions and
+    attention, the work a matmul peak is the yardstick of."""
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
 
 
 def pretrain_job(spec: dict) -> dict:
@@ -78,7 +98,9 @@ def pretrain_job(spec: dict) -> dict:
     mem = memory.stop()
     median = statistics.median(wall)
     return dict(
-        mode=spec['mode'], batch_size=bsz, samples_per_cycle=2 * bsz,
+        mode=spec['mode'], label=spec.get('label', spec['mode']),
+        precision=spec.get('precision', 'fp32'),
+        batch_size=bsz, samples_per_cycle=2 * bsz,
         cycles=spec['cycles'], warmup=spec['warmup'], cycle_s=wall,
         cycle_cpu_s=cpu, median_cycle_s=median,
         samples_per_s=2 * bsz / median, memory=mem,
@@ -88,10 +110,13 @@ def pretrain_job(spec: dict) -> dict:
 
 
 def breakdown_job(spec: dict) -> dict:
-    """Time each encoder's forward / backward on one batch, separately.
+    """Time each encoder's forward / backward on one batch, separately,
+    and count its FLOPs (in the warm-up call).
 
     Components are combined into each mode's expected cycle time, to say
-    where the time of a cycle goes (see :func:`cycle_model`).
+    where the time of a cycle goes (see :func:`cycle_model`). With
+    ``spec['precision']`` ``'bf16'`` / ``'fp16'`` every call runs under
+    autocast.
     """
     _set_threads(spec)
     device, bsz = spec['device'], spec['batch_size']
@@ -121,19 +146,22 @@ def breakdown_job(spec: dict) -> dict:
         image_fwd_bwd=lambda: backward(model.encode_images(imgs)),
         point_fwd_graph=lambda: model.encode_points(points),
         point_fwd_bwd=lambda: backward(model.encode_points(points)))
-    out = {}
+    out, flops = {}, {}
+    precision = spec.get('precision', 'fp32')
     for name, fn in components.items():
-        fn()  # warm-up
-        _sync(device)
-        times = []
-        for _ in range(spec['repeats']):
-            t0 = time.perf_counter()
-            fn()
+        with autocast_context(device, precision):
+            flops[name] = count_flops(fn)  # also the warm-up
             _sync(device)
-            times.append(time.perf_counter() - t0)
+            times = []
+            for _ in range(spec['repeats']):
+                t0 = time.perf_counter()
+                fn()
+                _sync(device)
+                times.append(time.perf_counter() - t0)
         model.zero_grad(set_to_none=True)
         out[name] = statistics.median(times)
     return dict(batch_size=bsz, repeats=spec['repeats'], seconds=out,
+                flops=flops, precision=precision,
                 cycle_model=cycle_model(out))
 
 
@@ -169,6 +197,7 @@ def zeroshot_job(spec: dict) -> dict:
     g = torch.Generator().manual_seed(spec['seed'])
     points = (torch.rand(bsz, spec['num_points'], 3, generator=g) * 2 -
               1).to(device)
+    precision = spec.get('precision', 'fp32')
     memory = PeakMemory(device)
     memory.start()
     t0 = time.perf_counter()
@@ -176,7 +205,8 @@ def zeroshot_job(spec: dict) -> dict:
     _sync(device)
     proto_s = time.perf_counter() - t0
     times = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast_context(device, precision):
+        flops = count_flops(lambda: model.predict(dict(points=points)))
         for i in range(spec['warmup'] + spec['batches']):
             t0 = time.perf_counter()
             out = model.predict(dict(points=points))
@@ -185,7 +215,8 @@ def zeroshot_job(spec: dict) -> dict:
                 times.append(time.perf_counter() - t0)
     mem = memory.stop()
     median = statistics.median(times)
-    return dict(batch_size=bsz, num_classes=len(classes),
+    return dict(batch_size=bsz, num_classes=len(classes), precision=precision,
+                flops_per_batch=flops,
                 num_templates=len(model.templates), batches=spec['batches'],
                 prototypes_s=proto_s, batch_s=times, median_batch_s=median,
                 samples_per_s=bsz / median, memory=mem,

@@ -1,13 +1,17 @@
-"""The machine a benchmark runs on: peak memory of a code region and the
-facts a report needs to be read (CPU, threads, library versions, GPU)."""
+"""The machine a benchmark runs on: peak memory of a code region, the
+facts a report needs to be read (CPU, its bf16 capability, threads, library
+versions, GPU) and its own matmul throughput per dtype."""
 import ctypes
 import gc
 import os
 import platform
 import resource
-from typing import Dict, Optional
+import time
+from typing import Dict, Optional, Sequence
 
 import torch
+
+from cg3d_mm.utils.precision import choose_precision
 
 
 def _proc_status_kb(field: str) -> Optional[int]:
@@ -108,4 +112,59 @@ def machine_facts(device: str) -> dict:
         device=str(device))
     if str(device).startswith('cuda'):
         facts['gpu'] = torch.cuda.get_device_name(torch.device(device))
+    choice = choose_precision(device, flags=flags if info else None)
+    facts.update(cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                 precision_auto=choice.precision,
+                 precision_reason=choice.reason)
     return facts
+
+
+def _sync(device: str) -> None:
+    if str(device).startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def matmul_peak(device: str,
+                dtypes: Sequence[str] = ('float32', 'bfloat16'),
+                size: Optional[int] = None,
+                min_seconds: float = 0.3,
+                rounds: int = 3) -> Dict[str, float]:
+    """The machine's own square-matmul throughput per dtype (GFLOP/s).
+
+    The best of ``rounds`` rounds, each timing ``size`` x ``size`` products
+    for at least ``min_seconds``: what this machine reaches on dense GEMM
+    with the threads it has now, the yardstick of each component's
+    achieved GFLOP/s.
+
+    Args:
+        device (str): ``'cpu'`` or a CUDA device.
+        dtypes (Sequence[str]): torch dtype names, e.g. ``'float16'`` too
+            on GPU.
+        size (int, optional): Matrix size; 1024 on CPU, 4096 on GPU.
+        min_seconds (float): Timed length of a round.
+        rounds (int): Rounds; the fastest counts.
+
+    Returns:
+        dict: dtype name -> GFLOP/s.
+    """
+    size = size or (4096 if str(device).startswith('cuda') else 1024)
+    out = {}
+    for name in dtypes:
+        g = torch.Generator().manual_seed(0)
+        a, b = (torch.randn(size, size, generator=g).to(
+            device, getattr(torch, name)) for _ in range(2))
+        a @ b  # warm-up (kernel selection, packing buffers)
+        best = 0.
+        for _ in range(rounds):
+            _sync(device)
+            n, t0 = 0, time.perf_counter()
+            while True:
+                a @ b
+                n += 1
+                _sync(device)
+                elapsed = time.perf_counter() - t0
+                if elapsed >= min_seconds:
+                    break
+            best = max(best, 2 * size**3 * n / elapsed / 1e9)
+        out[name] = best
+    return out

@@ -104,3 +104,27 @@ def test_markdown_without_optional_parts(report):
     data = dict(data, breakdown=None, point_ops=[])
     md = format_markdown(data)
     assert '## Point ops' not in md and 'Where a cycle goes' not in md
+
+
+def test_report_has_automatic_precision_and_flops(report):
+    data, md = report
+    machine, pre = data['machine'], data['pretrain']
+    auto = data['settings']['precision_auto']
+    assert auto == machine['precision_auto'] in ('bf16', 'fp32')
+    assert machine['cpu_capability'] and machine['precision_reason']
+    assert machine['matmul_gflops']['float32'] > 0
+    assert pre['alternate_auto']['samples_per_s'] > 0
+    assert pre['ratio_auto'] == pytest.approx(
+        pre['alternate_auto']['samples_per_s'] /
+        pre['reference']['samples_per_s'])
+    if auto == 'bf16':
+        assert pre['alternate_auto']['precision'] == 'bf16'
+        assert data['zeroshot_auto']['precision'] == 'bf16'
+        assert data['breakdown_auto']['flops'] == data['breakdown']['flops']
+    comps = data['components']
+    assert {c['precision'] for c in comps} == {'fp32', auto}
+    assert all(c['gflop'] > 0 and c['fraction_of_peak'] > 0 for c in comps
+               if c['component'] != 'text tower (uncached)')
+    assert "(a') plugin, automatic precision" in md
+    assert "(a')/(b)" in md and 'CPU capability' in md
+    assert "## FLOPs against the machine's matmul peak" in md
