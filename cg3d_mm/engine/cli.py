@@ -115,17 +115,41 @@ def add_accounting_hook(cfg: Config) -> None:
     cfg.custom_hooks = hooks
 
 
+# mmengine 0.10's CheckpointHook builds a FileClient whatever the config
+# says; these notices concern mmengine's own code, nothing a user can change.
+MMENGINE_INTERNAL_NOTICES = (
+    '"FileClient" will be deprecated in future. Please use io functions in '
+    'https://mmengine.readthedocs.io/en/latest/api/fileio.html#file-io',
+    '"HardDiskBackend" is the alias of "LocalBackend" and the former will be '
+    'deprecated in future.')
+
+
+class _DropMessages(logging.Filter):
+    """Drops records whose text is exactly one of ``messages``."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        super().__init__()
+        self.messages = set(messages)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.messages
+
+
 def build_runner(cfg: Config):
     """mmengine's Runner (or the config's ``runner_type``), after starting
     a gloo group when launched distributed on a CPU-only machine; with the
-    run's skip accounting (:func:`add_accounting_hook`)."""
+    run's skip accounting (:func:`add_accounting_hook`) and without
+    mmengine's internal deprecation notices in its log."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     init_cpu_distributed(cfg, cfg.launcher)
     add_accounting_hook(cfg)
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    logger = getattr(runner, 'logger', None)
+    if isinstance(logger, logging.Logger):
+        logger.addFilter(_DropMessages(MMENGINE_INTERNAL_NOTICES))
+    return runner
 
 
 def iter_optim_wrapper_cfgs(optim_wrapper: ConfigDict):
