@@ -341,3 +341,25 @@ def test_entries_the_dataset_drops_are_not_checked(tmp_path):
     dropped = check_shapenet_split(root, 'val_img.txt', num_views=2,
                                    drop_shared_with=('test_img.txt', ))
     assert dropped.num_samples == 4 and not dropped.problems
+
+
+def test_dataset_configs_map_to_layouts(tmp_path):
+    from cg3d_mm.datasets.checks import check_dataset_cfg
+    root = str(tmp_path / 's3dis')
+    _write_scenes(root)
+    os.remove(osp.join(root, 'instance_mask', 'Area_1_office_2.bin'))
+    scene = dict(type='S3DISSegDataset', data_root=root,
+                 ann_file='s3dis_infos_Area_1.pkl')
+    wrapped = dict(type='RepeatDataset', times=2, dataset=scene)
+    report, = check_dataset_cfg(wrapped, 'train', 'train')
+    assert report.layout == 'scenes' and report.num_samples == 3
+    assert [p.kind for p in report.problems] == ['missing']
+    mn = write_modelnet(tmp_path / 'mn', rows=200)
+    both = check_dataset_cfg(dict(type='ConcatDataset', datasets=[
+        dict(type='ModelNet', data_root=mn, split='test',
+             pipeline=[dict(type='SamplePoints', num_points=500)]),
+        dict(type='SomethingElse')]), 'test', 'eval')
+    assert both[0].layout == 'modelnet' and both[0].num_samples == 12
+    # the pipeline samples 500 points, the files hold about 200
+    assert {p.kind for p in both[0].problems} == {'too_few_points'}
+    assert not both[1].checked and 'SomethingElse' in both[1].note

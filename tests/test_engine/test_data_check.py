@@ -245,3 +245,19 @@ def test_train_tool_stops_before_training_then_accounts_for_skips(
     epochs = json.load(open(found[0]))['epochs']
     assert epochs[0]['num_skipped'] >= 1
     assert {s['sample'] for s in epochs[0]['skipped']} == {train_name}
+
+
+@pytest.mark.slow
+def test_test_tool_stops_before_building_the_model(tiny_cfg, tmp_path):
+    _, root, cfg_path = tiny_cfg
+    bad = _first(root, 'test')
+    _damage(bad, 'not_an_array')
+    ckpt = tmp_path / 'any.pth'
+    ckpt.write_bytes(b'never read: the data check stops first')
+    out = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'test.py'), cfg_path,
+         str(ckpt), '--work-dir', str(tmp_path / 'w')], cwd=REPO,
+        capture_output=True, text=True, timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode == 1, log
+    assert f'{bad}: not a .npy array' in log and 'Traceback' not in log
