@@ -4,7 +4,7 @@ The splits a config reads (what ``tools/train.py`` / ``tools/test.py``
 check before every run)::
 
     python tools/check_data.py configs/cg3d/pointmlp_shapenet.py \\
-        --cfg-options data_root=/data/ShapeNet55/
+        --cfg-options train_dataloader.dataset.data_root=/data/ShapeNet55/
 
 or every split found in a data root of one layout::
 
