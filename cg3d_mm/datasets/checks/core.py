@@ -51,6 +51,9 @@ class SplitReport:
     problems: List[Problem] = field(default_factory=list)
     checked: bool = True
     note: str = ''
+    # whether the dataset skips an unreadable sample in training (and draws
+    # another) instead of failing; only ShapeNetTriplets does
+    skips_unreadable: bool = False
 
     @property
     def bad_samples(self) -> Set[str]:
@@ -58,9 +61,9 @@ class SplitReport:
 
     @property
     def split_problems(self) -> List[Problem]:
-        """Problems of the split as a whole (its lists, its classes)."""
-        return [p for p in self.problems
-                if p.sample is None and p.kind in ('list', 'classes')]
+        """Problems the dataset refuses to start with: unparsable list
+        entries, classes that do not resolve (no skipping past those)."""
+        return [p for p in self.problems if p.kind in ('list', 'classes')]
 
     @property
     def bad_ratio(self) -> float:

@@ -33,7 +33,8 @@ class DataCheckReport:
 
     def failures(self) -> List[str]:
         """Why a run must not start: any problem in an evaluation split, a
-        problem of a training split's lists or classes, or more than
+        problem of a training split's lists or classes, any problem of a
+        training split whose dataset cannot skip samples, or more than
         ``max_bad_ratio`` of a training split's samples unreadable."""
         out = []
         for s in self.splits:
@@ -45,6 +46,10 @@ class DataCheckReport:
             elif s.split_problems:
                 out.append(f'{s.name}: its list or class names are '
                            'inconsistent')
+            elif not s.skips_unreadable:
+                out.append(f'{s.name}: {len(s.problems)} problem(s); the '
+                           f'{s.layout} dataset does not skip unreadable '
+                           'samples')
             elif s.bad_ratio > self.max_bad_ratio:
                 out.append(f'{s.name}: {len(s.bad_samples)} of '
                            f'{s.num_samples} samples unreadable '

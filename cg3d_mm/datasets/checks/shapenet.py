@@ -71,7 +71,8 @@ def check_shapenet_split(data_root: str,
     list_path = ann_file if osp.isabs(ann_file) else osp.join(data_root,
                                                               ann_file)
     report = SplitReport(name=name or osp.basename(ann_file),
-                         layout='shapenet', role=role, source=list_path)
+                         layout='shapenet', role=role, source=list_path,
+                         skips_unreadable=True)
     cache = cache or FileCheckCache(data_root)
     problems = report.problems
     with Timer() as timer:
@@ -109,8 +110,8 @@ def check_shapenet_split(data_root: str,
                 continue
             if sample in seen:
                 problems.append(Problem(
-                    list_path, 'list', f'{list_path}: {line!r} is listed '
-                    'twice'))
+                    list_path, 'duplicate', f'{list_path}: {line!r} is '
+                    'listed twice'))
             seen.add(sample)
             if taxonomy is not None and synset not in taxonomy:
                 problems.append(Problem(
