@@ -274,3 +274,33 @@ def test_backbone_head_fine_tuning_step_reduces_the_loss():
         optim.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize('extra', [
+    dict(), dict(use_xyz=True), dict(bias=True, in_channels=6),
+    dict(num_neighbors=(8, 4, 4, 2), res_expansion=0.5)])
+def test_pointmlp_equals_the_legacy_implementation(extra):
+    """The fast path (transfer split per point / per anchor, no grouped
+    concat) computes the legacy PointMLP's function: equal in float64,
+    and in float32 no further from float64 than the legacy code."""
+    from cg3d_mm.benchmark.encoders import build_pair, compare_outputs
+    cfg = dict(SMALL_MLP, **extra)
+    models = build_pair(cfg, 'cpu', seed=1)
+    cloud = points(3, 96, cfg.get('in_channels', 3))
+    check = compare_outputs(models, cloud)
+    assert check['equal'], check
+    assert check['fp64_grad_rel_diff'] < 1e-9
+    for model in models.values():  # eval mode (running statistics) too
+        model.eval()
+    with torch.no_grad():
+        new, old = (models[k](cloud) for k in ('new', 'old'))
+    assert torch.allclose(new['global_feat'], old['global_feat'],
+                          rtol=1e-4, atol=1e-5)
+    for a, b in zip(new['indices'], old['indices']):
+        assert torch.equal(a, b)
+
+
+def test_pointmlp_state_dict_loads_into_the_legacy_class():
+    from cg3d_mm.benchmark.legacy_pointmlp import LegacyPointMLP
+    new, old = PointMLP(**SMALL_MLP), LegacyPointMLP(**SMALL_MLP)
+    assert list(new.state_dict()) == list(old.state_dict())

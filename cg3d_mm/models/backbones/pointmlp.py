@@ -1,8 +1,9 @@
 """PointMLP backbone (Ma et al., "Rethinking Network Design and Local Geometry
 in Point Cloud: A Simple Residual MLP Framework", ICLR 2022)."""
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, NamedTuple, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
@@ -39,10 +40,20 @@ class PointwiseMLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(..., C_in) -> (..., C_out)."""
         shape = x.shape[:-1]
-        x = self.norm(self.linear(x.reshape(-1, x.shape[-1])))
-        if self.act is not None:
-            x = self.act(x)
+        x = self.norm_act(self.linear(x.reshape(-1, x.shape[-1])))
         return x.view(*shape, -1)
+
+    def norm_act(self, x: Tensor) -> Tensor:
+        """Norm (+ activation) of the (R, C_out) linear output."""
+        return _act(self.act, self.norm(x))
+
+
+def _act(act: nn.Module, x: Tensor) -> Tensor:
+    # ReLU in place on a fresh norm / sum output: one pass and one
+    # allocation fewer (neither's backward reads its output)
+    if type(act) is nn.ReLU:
+        return F.relu_(x)
+    return x if act is None else act(x)
 
 
 class ResidualPointMLP(nn.Module):
@@ -66,7 +77,30 @@ class ResidualPointMLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., C) -> (..., C)."""
-        return self.act(self.mlp2(self.mlp1(x)) + x)
+        # the sum is a fresh tensor: the ReLU runs in place on it (not on a
+        # view, which autograd would replay with copies in the backward)
+        return _act(self.act, self.mlp2(self.mlp1(x)) + x)
+
+
+class Neighbourhoods(NamedTuple):
+    """What :class:`AnchorGrouper` samples, before the grouped tensor is
+    built (see :meth:`AnchorGrouper.sample`).
+
+    Attributes:
+        anchor_xyz (Tensor): (B, S, 3).
+        anchor_idx (Tensor): (B, S) anchor indices into N.
+        neighbor_idx (Tensor): (B, S, k) kNN indices into N.
+        points (Tensor): (B, N, C') the grouped channels of every point
+            (features, then xyz with ``use_xyz``).
+        anchor_feats (Tensor): (B, S, C) anchor features.
+        inv_std (Tensor): (B, ) 1 / (std of the offsets + 1e-5) per cloud.
+    """
+    anchor_xyz: Tensor
+    anchor_idx: Tensor
+    neighbor_idx: Tensor
+    points: Tensor
+    anchor_feats: Tensor
+    inv_std: Tensor
 
 
 class AnchorGrouper(nn.Module):
@@ -98,9 +132,31 @@ class AnchorGrouper(nn.Module):
         self.affine_alpha = nn.Parameter(torch.ones(grouped_channels))
         self.affine_beta = nn.Parameter(torch.zeros(grouped_channels))
 
+    def sample(self, xyz: Tensor, feats: Tensor) -> Neighbourhoods:
+        """FPS anchors, their kNN and the per-cloud std of the offsets,
+        without building the (B, S, k, 2C) grouped tensor.
+
+        Args:
+            xyz (Tensor): (B, N, 3) coordinates.
+            feats (Tensor): (B, N, C) features.
+        """
+        anchor_idx = furthest_point_sample(xyz, self.num_anchors)
+        anchor_xyz = gather_points(xyz, anchor_idx)
+        neighbor_idx = knn(self.num_neighbors, xyz, anchor_xyz)
+        points = torch.cat([feats, xyz], dim=-1) if self.use_xyz else feats
+        anchors = gather_points(points, anchor_idx)
+        offsets = group_points(points, neighbor_idx) - anchors.unsqueeze(2)
+        inv_std = 1 / (offsets.flatten(1).std(dim=1) + 1e-5)
+        anchor_feats = anchors[..., :feats.shape[-1]] if self.use_xyz \
+            else anchors
+        return Neighbourhoods(anchor_xyz, anchor_idx, neighbor_idx, points,
+                              anchor_feats, inv_std)
+
     def forward(self, xyz: Tensor,
                 feats: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Group the points.
+        """Group the points (the explicit layout; :class:`PointMLP` uses
+        :meth:`sample` and :meth:`LocalAggregation.transfer_grouped`, which
+        never build it).
 
         Args:
             xyz (Tensor): (B, N, 3) coordinates.
@@ -108,28 +164,20 @@ class AnchorGrouper(nn.Module):
 
         Returns:
             tuple[Tensor]: anchor xyz (B, S, 3), grouped features
-            (B, S, k, 2C[+3]) and anchor indices (B, S) into N.
+            (B, S, k, 2C[+3]): ``[alpha * offset / std + beta ; anchor
+            features]``, and anchor indices (B, S) into N.
         """
-        anchor_idx = furthest_point_sample(xyz, self.num_anchors)
-        anchor_xyz = gather_points(xyz, anchor_idx)
-        anchor_feats = gather_points(feats, anchor_idx)
-        neighbor_idx = knn(self.num_neighbors, xyz, anchor_xyz)
-        grouped = group_points(feats, neighbor_idx)  # (B, S, k, C)
-        anchor = anchor_feats
-        if self.use_xyz:
-            grouped = torch.cat([grouped, group_points(xyz, neighbor_idx)],
-                                dim=-1)
-            anchor = torch.cat([anchor_feats, anchor_xyz], dim=-1)
-        offsets = grouped - anchor.unsqueeze(2)
-        std = offsets.flatten(1).std(dim=1).view(-1, 1, 1, 1)
-        grouped = self.affine_alpha * (offsets /
-                                       (std + 1e-5)) + self.affine_beta
+        nb = self.sample(xyz, feats)
+        anchors = gather_points(nb.points, nb.anchor_idx)
+        offsets = group_points(nb.points, nb.neighbor_idx) - \
+            anchors.unsqueeze(2)
+        grouped = self.affine_alpha * (
+            offsets * nb.inv_std.view(-1, 1, 1, 1)) + self.affine_beta
         grouped = torch.cat([
-            grouped,
-            anchor_feats.unsqueeze(2).expand(-1, -1, self.num_neighbors, -1)
-        ],
-                            dim=-1)
-        return anchor_xyz, grouped, anchor_idx
+            grouped, nb.anchor_feats.unsqueeze(2).expand(
+                -1, -1, self.num_neighbors, -1)
+        ], dim=-1)
+        return nb.anchor_xyz, grouped, nb.anchor_idx
 
 
 class LocalAggregation(nn.Module):
@@ -159,7 +207,49 @@ class LocalAggregation(nn.Module):
 
     def forward(self, grouped: Tensor) -> Tensor:
         """(B, S, k, C_in) -> (B, S, C_out)."""
-        return self.blocks(self.transfer(grouped)).amax(dim=2)
+        return _max_over_neighbours(self.blocks(self.transfer(grouped)))
+
+    def transfer_grouped(self, nb: Neighbourhoods, alpha: Tensor,
+                         beta: Tensor) -> Tensor:
+        """:meth:`forward` of ``grouper(xyz, feats)``, from
+        ``grouper.sample(xyz, feats)`` without the grouped tensor.
+
+        The transfer linear ``W = [W_o, W_a]`` multiplies ``[alpha * (p_j -
+        p_s) / std + beta ; f_s]`` for neighbour j of anchor s. That is
+        ``(P_j - P_s) / std + (W_o beta + W_a f_s + b)`` with ``P = points
+        @ (W_o diag(alpha))^T``: the offset half runs once per point (N
+        rows, not S * k), the anchor half once per anchor (S rows), and the
+        per-neighbour work is a gather and an add.
+
+        Args:
+            nb (Neighbourhoods): From :meth:`AnchorGrouper.sample`.
+            alpha (Tensor): (C', ) the grouper's ``affine_alpha``.
+            beta (Tensor): (C', ) the grouper's ``affine_beta``.
+
+        Returns:
+            Tensor: (B, S, C_out).
+        """
+        linear = self.transfer.linear
+        c = nb.points.shape[-1]
+        w_offset, w_anchor = linear.weight[:, :c], linear.weight[:, c:]
+        # 1/std folded into the per-point projection (N rows, cheap)
+        proj = (nb.points @ (w_offset * alpha).t()) * \
+            nb.inv_std.view(-1, 1, 1)
+        const = nb.anchor_feats @ w_anchor.t() + w_offset @ beta - \
+            gather_points(proj, nb.anchor_idx)
+        if linear.bias is not None:
+            const = const + linear.bias
+        x = group_points(proj, nb.neighbor_idx) + const.unsqueeze(2)
+        shape = x.shape
+        x = self.transfer.norm_act(x.view(-1, shape[-1])).view(shape)
+        return _max_over_neighbours(self.blocks(x))
+
+
+def _max_over_neighbours(x: Tensor) -> Tensor:
+    # max() rather than amax(): its backward scatters into the argmax (one
+    # pass) instead of masking ties over the whole (B, S, k, C) tensor;
+    # equal gradients, as the ReLU before it zeroes them at tied zeros
+    return x.max(dim=2).values
 
 
 @MODELS.register_module()
@@ -322,14 +412,16 @@ class PointMLP(BaseModule):
         for grouper, aggregate, anchor_mlp in zip(self.groupers,
                                                   self.local_aggregations,
                                                   self.anchor_mlps):
-            xyz, grouped, anchor_idx = grouper(xyz, x)
-            x = anchor_mlp(aggregate(grouped))
-            indices = indices.gather(1, anchor_idx)
+            nb = grouper.sample(xyz, x)
+            x = anchor_mlp(aggregate.transfer_grouped(
+                nb, grouper.affine_alpha, grouper.affine_beta))
+            xyz = nb.anchor_xyz
+            indices = indices.gather(1, nb.anchor_idx)
             out_xyz.append(xyz)
             out_feats.append(x.transpose(1, 2))
             out_indices.append(indices)
         return dict(
-            global_feat=x.amax(dim=1),
+            global_feat=x.max(dim=1).values,
             xyz=out_xyz,
             features=out_feats,
             indices=out_indices)
