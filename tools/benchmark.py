@@ -16,7 +16,10 @@ In one run on one machine:
 4. the machine's own matmul peak per dtype, and per component (ViT forward,
    ViT forward + backward to the prompts, point encoder forward, forward +
    backward, zero-shot encode) its FLOPs, achieved GFLOP/s and fraction of
-   that peak; the CPU's capability is printed with the numbers.
+   that peak; the CPU's capability is printed with the numbers;
+5. PointMLP forward / forward + backward, this code vs the code before its
+   speed work (``cg3d_mm/benchmark/legacy_pointmlp.py``), same weights,
+   interleaved, with their outputs compared.
 
 Real sizes by default (PointMLP + open_clip ViT-B-16 with random weights,
 1024 points, 224 px views); nothing is downloaded.
@@ -74,6 +77,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--no-breakdown', action='store_true',
                         help='skip timing the encoders one by one')
     parser.add_argument('--no-point-ops', action='store_true')
+    parser.add_argument('--encoder-rounds', type=int, default=5,
+                        help='interleaved rounds of PointMLP vs the legacy '
+                        'PointMLP (fp32 and the automatic precision); 0 '
+                        'skips')
     parser.add_argument('--no-naive', action='store_true',
                         help='skip the naive point-op baselines')
     parser.add_argument('--no-isolate', action='store_true',
@@ -113,7 +120,7 @@ def main() -> None:
         zs_batches=args.zs_batches, breakdown=not args.no_breakdown,
         point_op_configs=point_ops, point_op_naive=not args.no_naive,
         threads=args.threads, isolate=not args.no_isolate, seed=args.seed,
-        precision=args.precision)
+        precision=args.precision, encoder_rounds=args.encoder_rounds)
     print(format_markdown(report))
     if args.out:
         paths = write_report(report, args.out)

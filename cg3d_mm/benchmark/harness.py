@@ -113,6 +113,7 @@ def run_benchmark(model_cfg: dict,
                   isolate: bool = True,
                   seed: int = 0,
                   precision: Optional[str] = None,
+                  encoder_rounds: int = 5,
                   log: Callable[[str], None] = print) -> dict:
     """Run every measurement of the benchmark and return the report.
 
@@ -138,6 +139,8 @@ def run_benchmark(model_cfg: dict,
         seed (int): Weights and data seed, the same in every job.
         precision (str, optional): Precision of (a'); None for what
             ``--amp auto`` picks on this machine (``machine.precision_auto``).
+        encoder_rounds (int): Interleaved rounds of the PointMLP new vs
+            legacy comparison (0 skips it; only for a PointMLP backbone).
         log (Callable): Progress printer.
 
     Returns:
@@ -145,7 +148,7 @@ def run_benchmark(model_cfg: dict,
         ``pretrain`` (per mode and ``alternate_auto``, ``ratio``,
         ``ratio_auto``, ``loss_check``), ``breakdown`` and ``zeroshot``
         (fp32) with their ``*_auto`` twins when (a') is not fp32,
-        ``components``, ``point_ops``, ``rows``.
+        ``components``, ``point_encoders``, ``point_ops``, ``rows``.
     """
     device = str(resolve_device(device))  # a str: specs and JSON carry it
     if threads:
@@ -210,6 +213,14 @@ def run_benchmark(model_cfg: dict,
             common, batch_size=zs_batch_size, batches=zs_batches, warmup=1,
             precision=prec), isolate)
     report['components'] = component_rows(report)
+    backbone = dict(model_cfg.get('backbone') or {})
+    if encoder_rounds and backbone.get('type') in ('PointMLP',
+                                                   'cg3d_mm.PointMLP'):
+        log(f'[benchmark] PointMLP new vs legacy, batch {batch_size} x '
+            f'{num_points} points, {encoder_rounds} interleaved rounds')
+        report['point_encoders'] = run_job('encoders', dict(
+            common, backbone_cfg=backbone, batch_size=batch_size,
+            rounds=encoder_rounds, precisions=precisions), isolate)
     report['point_ops'] = []
     if point_op_configs:
         log('[benchmark] point ops')

@@ -223,8 +223,19 @@ def zeroshot_job(spec: dict) -> dict:
                 pred_labels=[int(s.pred_label) for s in out])
 
 
+def encoders_job(spec: dict) -> dict:
+    """PointMLP new vs legacy, side by side
+    (:func:`cg3d_mm.benchmark.encoders.compare_point_encoders`)."""
+    _set_threads(spec)
+    from .encoders import compare_point_encoders  # it imports this module
+    return compare_point_encoders(
+        spec['backbone_cfg'], spec['batch_size'], spec['num_points'],
+        spec['rounds'], spec['precisions'], spec['device'], spec['seed'])
+
+
 JOBS: Dict[str, Callable[[dict], dict]] = dict(
-    pretrain=pretrain_job, breakdown=breakdown_job, zeroshot=zeroshot_job)
+    pretrain=pretrain_job, breakdown=breakdown_job, zeroshot=zeroshot_job,
+    encoders=encoders_job)
 
 
 def _set_threads(spec: dict) -> None:

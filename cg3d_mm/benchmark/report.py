@@ -6,6 +6,7 @@ from typing import List, Tuple
 from cg3d_mm.utils.io import atomic_write, atomic_write_json
 
 from .builders import MODES, TIMED_MODES
+from .encoders import encoders_markdown
 from .naive_ops import rows_to_markdown
 
 
@@ -194,6 +195,11 @@ def format_markdown(report: dict) -> str:
     if report.get('components'):
         lines += ['', '## FLOPs against the machine\'s matmul peak', '',
                   components_markdown(report['components'])]
+    if report.get('point_encoders'):
+        lines += ['', '## PointMLP: this code vs the code before issue 19 '
+                  '(benchmark/legacy_pointmlp.py)', '', encoders_markdown(
+                      report['point_encoders'],
+                      m.get('matmul_gflops'))]
     if report['point_ops']:
         lines += ['', '## Point ops', '', rows_to_markdown(
             report['point_ops'])]

@@ -128,3 +128,19 @@ def test_report_has_automatic_precision_and_flops(report):
     assert "(a') plugin, automatic precision" in md
     assert "(a')/(b)" in md and 'CPU capability' in md
     assert "## FLOPs against the machine's matmul peak" in md
+
+
+def test_report_compares_pointmlp_with_the_legacy_code(report):
+    data, md = report
+    enc = data['point_encoders']
+    assert enc['check']['equal'] and enc['check']['fp64_grad_rel_diff'] < 1e-9
+    auto = data['settings']['precision_auto']
+    assert [(r['precision'], r['pass_']) for r in enc['rows']] == [
+        (p, x) for p in dict.fromkeys(('fp32', auto))
+        for x in ('forward, no graph', 'forward + backward')]
+    for r in enc['rows']:
+        assert len(r['times']['new']) == len(r['times']['old']) == 5
+        assert r['speedup'] == pytest.approx(
+            r['seconds']['old'] / r['seconds']['new'])
+        assert 0 < r['gflop']['new'] < r['gflop']['old']  # fewer FLOPs
+    assert '## PointMLP: this code vs the code before issue 19' in md
