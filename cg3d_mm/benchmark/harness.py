@@ -43,6 +43,7 @@ from cg3d_mm.utils.device import resolve_device
 from cg3d_mm.utils.precision import AUTOCAST_DTYPES
 
 from .builders import MODES, TIMED_MODES
+from .encoders import PAIRS
 from .jobs import run_job
 from .machine import machine_facts, matmul_peak
 from .naive_ops import benchmark_point_ops
@@ -214,9 +215,9 @@ def run_benchmark(model_cfg: dict,
             precision=prec), isolate)
     report['components'] = component_rows(report)
     backbone = dict(model_cfg.get('backbone') or {})
-    if encoder_rounds and backbone.get('type') in ('PointMLP',
-                                                   'cg3d_mm.PointMLP'):
-        log(f'[benchmark] PointMLP new vs legacy, batch {batch_size} x '
+    name = str(backbone.get('type', '')).split('.')[-1]
+    if encoder_rounds and name in PAIRS:
+        log(f'[benchmark] {name} new vs legacy, batch {batch_size} x '
             f'{num_points} points, {encoder_rounds} interleaved rounds')
         report['point_encoders'] = run_job('encoders', dict(
             common, backbone_cfg=backbone, batch_size=batch_size,

@@ -196,8 +196,9 @@ def format_markdown(report: dict) -> str:
         lines += ['', '## FLOPs against the machine\'s matmul peak', '',
                   components_markdown(report['components'])]
     if report.get('point_encoders'):
-        lines += ['', '## PointMLP: this code vs the code before issue 19 '
-                  '(benchmark/legacy_pointmlp.py)', '', encoders_markdown(
+        lines += ['', f"## {s['model']['backbone']}: this code vs the code "
+                  'before issue 19 (benchmark/legacy_*.py)', '',
+                  encoders_markdown(
                       report['point_encoders'],
                       m.get('matmul_gflops'))]
     if report['point_ops']:

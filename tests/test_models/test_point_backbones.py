@@ -304,3 +304,17 @@ def test_pointmlp_state_dict_loads_into_the_legacy_class():
     from cg3d_mm.benchmark.legacy_pointmlp import LegacyPointMLP
     new, old = PointMLP(**SMALL_MLP), LegacyPointMLP(**SMALL_MLP)
     assert list(new.state_dict()) == list(old.state_dict())
+
+
+@pytest.mark.parametrize('in_channels', [3, 6])
+def test_point_transformer_equals_the_legacy_group_encoder(in_channels):
+    """The split group-max convolution computes the legacy function."""
+    from cg3d_mm.benchmark.encoders import build_pair, compare_outputs
+    cfg = dict(SMALL_TRANSFORMER, type='PointTransformer',
+               in_channels=in_channels)
+    models = build_pair(cfg, 'cpu', seed=2)
+    assert type(models['old'].encoder).__name__ == 'LegacyMiniPointNet'
+    check = compare_outputs(models, points(2, 64, in_channels))
+    assert check['equal'], check
+    assert check['fp64_out_rel_diff'] < 1e-9
+    assert check['fp64_grad_rel_diff'] < 1e-9

@@ -46,13 +46,24 @@ class MiniPointNet(nn.Module):
             nn.Conv1d(h3, out_channels, 1))
 
     def forward(self, groups: Tensor) -> Tensor:
-        """(B, G, K, C) point groups -> (B, G, out_channels) tokens."""
+        """(B, G, K, C) point groups -> (B, G, out_channels) tokens.
+
+        The second MLP's first convolution multiplies ``[group max ; point
+        feature]``; it is split: the group-max half runs once per group and
+        is broadcast over the K points, without the concat. (The layers
+        stay channels-first: the batch norm's float32 gradients are more
+        accurate there than on channels-last rows.)
+        """
         batch, num_groups, group_size, channels = groups.shape
         x = groups.reshape(batch * num_groups, group_size,
                            channels).transpose(1, 2)
         x = self.first_conv(x)  # (BG, h2, K)
-        group_max = x.amax(dim=-1, keepdim=True).expand(-1, -1, group_size)
-        x = self.second_conv(torch.cat([group_max, x], dim=1))
+        conv = self.second_conv[0]
+        h2 = x.shape[1]
+        per_group = F.linear(x.amax(dim=-1), conv.weight[:, :h2, 0],
+                             conv.bias)  # (BG, h3)
+        x = F.conv1d(x, conv.weight[:, h2:]) + per_group.unsqueeze(-1)
+        x = self.second_conv[1:](x)
         return x.amax(dim=-1).view(batch, num_groups, -1)
 
 
