@@ -12,9 +12,12 @@ class CPUAutocastOptimWrapper(OptimWrapper):
     """Mixed precision on CPU: the forward pass runs under bfloat16 autocast.
 
     mmengine's ``AmpOptimWrapper`` asserts a GPU. On CPUs with bf16 matrix
-    units (AMX / AVX512-BF16) autocast is a real speed-up; bfloat16 keeps the
-    fp32 exponent range, so no loss scaling is needed. Parameters and
-    optimizer state stay fp32.
+    units (AMX / AVX512-BF16) autocast is a real speed-up (elsewhere bf16 is
+    emulated and slower: ``--amp auto`` /
+    :func:`cg3d_mm.utils.precision.choose_precision` decide); bfloat16 keeps
+    the fp32 exponent range, so no loss scaling is needed. Parameters and
+    optimizer state stay fp32, and so do CG3D's contrastive logits and
+    losses (:func:`cg3d_mm.models.losses.info_nce` leaves autocast).
 
     Args:
         dtype (str): ``'bfloat16'`` (default) or ``'float16'``.
