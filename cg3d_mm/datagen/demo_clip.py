@@ -87,7 +87,7 @@ def train_demo_clip(shapenet_root: str, out_file: str,
     from cg3d_mm.models.clip import build_clip
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    bundle = build_clip(model_name, shared=False)
+    bundle = build_clip(model_name, shared=False, random_init=True)
     model, tokenizer = bundle.model, bundle.tokenizer
     size = bundle.image_size[0]
     mean = torch.tensor(bundle.mean).view(1, 3, 1, 1)
@@ -141,7 +141,7 @@ def train_demo_clip(shapenet_root: str, out_file: str,
         sched.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, np.log(100))
-        loss_value = float(loss)
+        loss_value = float(loss.detach())
     model.eval()
     summary = _evaluate(model, tokenizer, images, labels, synsets, names,
                         mean, std)

@@ -29,3 +29,21 @@ def test_cache_key_includes_the_templates(tmp_path, monkeypatch):
     other = demo_clip.ensure_demo_clip(dict(seed=0), templates=old)
     assert other != default and osp.isfile(other)
     assert trained[-1] == old
+
+
+def test_training_the_demo_clip_logs_no_warning(tiny_shapenet, tmp_path,
+                                                caplog):
+    """A first demo run trains the CLIP: random init is intended there, and
+    nothing in the loop may warn (a normal run's log has no warnings)."""
+    import logging
+    import warnings
+
+    from cg3d_mm.datagen.demo_clip import train_demo_clip
+    out = str(tmp_path / 'clip.pth')
+    with warnings.catch_warnings(record=True) as caught, \
+            caplog.at_level(logging.WARNING):
+        warnings.simplefilter('always')
+        train_demo_clip(tiny_shapenet, out, steps=2, batch_size=8)
+    assert [str(w.message) for w in caught] == []
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING] == []

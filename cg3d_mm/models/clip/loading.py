@@ -273,6 +273,7 @@ def build_clip(model_name: str,
                checkpoint: Optional[str] = None,
                cache_dir: Optional[str] = None,
                shared: bool = True,
+               random_init: bool = False,
                **create_kwargs) -> CLIPBundle:
     """Create an open_clip model and load its weights.
 
@@ -293,6 +294,9 @@ def build_clip(model_name: str,
         shared (bool): Reuse a model already built with the same arguments
             and still held by someone (e.g. the image tower when building
             the text tower). Defaults to True.
+        random_init (bool): Random weights are intended (a CLIP about to
+            be trained, e.g. the demo CLIP): no "initialized randomly"
+            warning. Defaults to False.
         **create_kwargs: Extra options of ``open_clip.create_model``
             (``force_quick_gelu``, ``force_image_size``, ``precision``...).
 
@@ -336,7 +340,8 @@ def build_clip(model_name: str,
                 'weights elsewhere and pass checkpoint=<local file>.') from e
         apply_arch_extras(model, model_name)
     else:
-        with _quiet_random_init_warning(checkpoint is not None):
+        with _quiet_random_init_warning(checkpoint is not None
+                                        or random_init):
             model = open_clip.create_model(
                 model_name, pretrained=None, **create_kwargs)
         apply_arch_extras(model, model_name)
