@@ -15,7 +15,6 @@ which is also printed. Examples::
 import argparse
 import io
 import logging
-import sys
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -184,8 +183,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ValueError, OSError, KeyError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from cg3d_mm.engine.cli import exit_on_bad_input
+    exit_on_bad_input(main)

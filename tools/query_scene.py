@@ -24,7 +24,6 @@ single cluster per query: what the clustering allows at most for top-1).
 import argparse
 import os.path as osp
 import re
-import sys
 from typing import List, Optional
 
 from mmengine.config import DictAction
@@ -137,8 +136,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ValueError, OSError, KeyError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from cg3d_mm.engine.cli import exit_on_bad_input
+    exit_on_bad_input(main)

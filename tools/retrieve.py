@@ -17,7 +17,6 @@ reused by later queries. Examples::
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional
 
 import numpy as np
@@ -206,9 +205,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ValueError, OSError, KeyError) as err:
-        # bad input: one clear line instead of a traceback
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)
+    from cg3d_mm.engine.cli import exit_on_bad_input
+    exit_on_bad_input(main)

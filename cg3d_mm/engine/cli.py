@@ -11,12 +11,24 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import Optional, Sequence
+import sys
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
+
+
+def exit_on_bad_input(main: Callable[[], Any]) -> None:
+    """Run a tool's ``main``: bad input (``ValueError``, ``OSError``,
+    ``KeyError``, whose messages name the file and what was expected) ends
+    the tool with one ``error:`` line and exit code 1, not a traceback."""
+    try:
+        main()
+    except (ValueError, OSError, KeyError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(1)
 
 
 def default_work_dir(config_path: str) -> str:
