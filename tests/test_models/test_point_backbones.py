@@ -318,3 +318,44 @@ def test_point_transformer_equals_the_legacy_group_encoder(in_channels):
     assert check['equal'], check
     assert check['fp64_out_rel_diff'] < 1e-9
     assert check['fp64_grad_rel_diff'] < 1e-9
+
+
+def test_pointmlp_eval_folds_norms_and_chunks_at_equal_outputs():
+    """Eval mode folds each batch norm into its linear layer and encodes
+    CPU batches in chunks: the same function as the legacy code's (which
+    does neither), with non-trivial running statistics."""
+    from cg3d_mm.benchmark.legacy_pointmlp import LegacyPointMLP
+    torch.manual_seed(3)
+    new = PointMLP(**SMALL_MLP, cpu_eval_chunk=2)
+    g = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        for module in new.modules():
+            if isinstance(module, nn.BatchNorm1d):
+                module.running_mean.uniform_(-1, 1, generator=g)
+                module.running_var.uniform_(0.2, 3, generator=g)
+                module.weight.uniform_(0.5, 1.5, generator=g)
+                module.bias.uniform_(-0.5, 0.5, generator=g)
+    old = LegacyPointMLP(**SMALL_MLP)
+    old.load_state_dict(new.state_dict())
+    whole = PointMLP(**SMALL_MLP, cpu_eval_chunk=None)
+    whole.load_state_dict(new.state_dict())
+    for model in (new, old, whole):
+        model.eval()
+    assert new.embedding.folded_linear() is not None
+    cloud = points(5, 96, seed=5)  # 5 clouds: chunks of 2, 2, 1
+    with torch.no_grad():
+        outs = [model(cloud) for model in (new, old, whole)]
+    for other in outs[1:]:
+        assert torch.allclose(outs[0]['global_feat'], other['global_feat'],
+                              rtol=1e-4, atol=1e-5)
+        for key in ('xyz', 'features', 'indices'):
+            assert len(outs[0][key]) == len(other[key])
+            for a, b in zip(outs[0][key], other[key]):
+                assert a.shape == b.shape
+                assert torch.allclose(a.float(), b.float(), rtol=1e-4,
+                                      atol=1e-5), key
+    # in training the norms normalise with batch statistics: no folding
+    new.train()
+    assert new.embedding.folded_linear() is None
+    with pytest.raises(ValueError, match='cpu_eval_chunk'):
+        PointMLP(**SMALL_MLP, cpu_eval_chunk=0)
