@@ -4,6 +4,8 @@
 
     ShapeNet55/
       shapenet_pc/<synset>-<id>.npy            8192 x 3 float32
+      shapenet_pc_rgb/<synset>-<id>.npy        8192 x 6 float32: the same
+                                               xyz + RGB in [0, 1]
       shapenet_render/img/<synset>/<id>/000.png .. (num_views - 1) PNGs,
                                                RGB image_size^2
       train_img.txt, val_img.txt, test_img.txt lines '<synset>-<id>.npy'
@@ -12,7 +14,10 @@
 
 Only categories that ShapeNetCore has (``in_shapenet``) are written.
 Points use ShapeNetCore v2's normalisation (bounding-box centre at the
-origin, unit diagonal).
+origin, unit diagonal). ``shapenet_pc_rgb`` is the coloured twin that
+``tools/prepare_triplets.py`` writes for real meshes (same folder name and
+format): each point's colour is the colour of the face it was sampled on,
+the face colour the renderer paints.
 """
 import json
 import os.path as osp
@@ -31,6 +36,8 @@ from .seeding import model_id, object_rng, split_indices
 from .shapes import build_shape
 
 SHAPENET_DIR = 'ShapeNet55'
+PC_DIR = 'shapenet_pc'
+PC_RGB_DIR = 'shapenet_pc_rgb'
 POINTS_PER_SHAPE = 8192
 SPLIT_FRACTIONS = {'train': 0.7, 'val': 0.1, 'test': 0.2}
 # PNG zlib level: deterministic at any level; 1 (fastest) trades a little
@@ -58,14 +65,17 @@ def shapenet_tasks(categories: Sequence[CategoryInfo], shapes_per_class: int,
 
 def write_shapenet_object(root: str, task: ShapeNetTask, seed: int,
                           image_size: int, num_views: int) -> None:
-    """Build one object, write its point cloud and its renders."""
+    """Build one object, write its point clouds (xyz, xyz + RGB) and its
+    renders."""
     base = osp.join(root, SHAPENET_DIR)
     rng = object_rng(seed, 'shapenet', task.category, task.index)
     vertices, faces, colors = build_shape(task.category, rng).to_mesh()
-    points, _, _ = sample_surface(vertices, faces, POINTS_PER_SHAPE, rng)
-    np.save(
-        osp.join(base, 'shapenet_pc', f'{task.synset}-{task.model_id}.npy'),
-        normalize_shapenet(points).astype(np.float32))
+    points, _, face = sample_surface(vertices, faces, POINTS_PER_SHAPE, rng)
+    xyz = normalize_shapenet(points).astype(np.float32)
+    name = f'{task.synset}-{task.model_id}.npy'
+    np.save(osp.join(base, PC_DIR, name), xyz)
+    np.save(osp.join(base, PC_RGB_DIR, name),
+            np.concatenate([xyz, face_rgb(colors, face)], 1))
     img_dir = osp.join(base, 'shapenet_render', 'img', task.synset,
                        task.model_id)
     makedirs(img_dir)
@@ -82,10 +92,22 @@ def write_shapenet_object(root: str, task: ShapeNetTask, seed: int,
             compress_level=PNG_COMPRESS_LEVEL)
 
 
+def face_rgb(colors: np.ndarray, face: np.ndarray) -> np.ndarray:
+    """RGB in [0, 1] of points sampled on ``face``: (M, 3) float32.
+
+    Args:
+        colors (np.ndarray): (F, 3) uint8 face colours (``Shape.to_mesh``).
+        face (np.ndarray): (M, ) face of each point (``sample_surface``).
+    """
+    # the renderer's conversion of uint8 face colours (surface_colors)
+    return colors[face, :3].astype(np.float32) / np.float32(255.)
+
+
 def prepare_shapenet(root: str) -> None:
     """Create the layout's directories."""
     base = osp.join(root, SHAPENET_DIR)
-    makedirs(osp.join(base, 'shapenet_pc'))
+    makedirs(osp.join(base, PC_DIR))
+    makedirs(osp.join(base, PC_RGB_DIR))
     makedirs(osp.join(base, 'shapenet_render', 'img'))
 
 
