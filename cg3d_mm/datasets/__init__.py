@@ -1,10 +1,24 @@
 from . import transforms  # noqa: F401
 from .modelnet import ModelNet
+from .openshape_eval import (ObjaverseLVIS, OpenShapeModelNet40,
+                             OpenShapeScanObjectNN)
+from .openshape_triplets import OpenShapeTriplets
+from .samplers import MixtureSampler
 from .scanobjectnn import ScanObjectNN
 from .scenes import Scene, find_scenes, load_scene
 from .shapenet_triplets import ShapeNetTriplets
+from .sharded_triplets import ShardedTriplets
+from .transforms.decoding import DecodeTripletImage
+from .transforms.source_captions import SampleSourceCaption
+from .ulip_triplets import ULIP2ObjaverseTriplets, ULIPShapeNetTriplets
 
 __all__ = [
     'ShapeNetTriplets', 'ModelNet', 'ScanObjectNN', 'Scene', 'find_scenes',
     'load_scene'
+]
+__all__ += ['ShardedTriplets', 'DecodeTripletImage']
+__all__ += ['ObjaverseLVIS', 'OpenShapeModelNet40', 'OpenShapeScanObjectNN']
+__all__ += [
+    'ULIPShapeNetTriplets', 'ULIP2ObjaverseTriplets', 'OpenShapeTriplets',
+    'MixtureSampler', 'SampleSourceCaption'
 ]

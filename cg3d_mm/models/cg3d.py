@@ -3,6 +3,7 @@ import logging
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from mmdet3d.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub, print_log
@@ -47,6 +48,19 @@ class CG3D(BaseModel):
     - ``visual_prompt`` step: loss = NCE(image, text); the point encoder
       does not run.
     - ``joint``: both losses and both optimizers every iteration.
+
+    A sample whose metainfo says ``has_img=False`` (a source without
+    rendered views in a mixture, packed with a blank image by
+    ``PackCG3DInputs(blank_img_size=...)``) trains the point-text loss
+    only: its blank image is not encoded and the point-image and
+    image-text losses are computed over the other samples (see
+    :class:`CG3DHead`). A visual-prompt step whose (global) batch has no
+    view at all is skipped: no backward and no optimizer step, rather than
+    a zero loss, because a "zero" step would still move the prompts (SGD's
+    momentum and weight decay act on zero gradients); mmengine's
+    ``OptimWrapper`` is simply not called, the schedulers still advance
+    with the iteration. The count is :attr:`skipped_prompt_steps`. In
+    distributed runs every rank takes the same decision (one all-reduce).
 
     Args:
         backbone (dict): Point backbone, e.g. ``PointMLP``; ``(B, N, C)``
@@ -117,6 +131,7 @@ class CG3D(BaseModel):
             'CG3D test_cfg.templates')
         # Set every iteration by AlternatingOptimizerHook; 'joint' otherwise.
         self.train_phase = JOINT
+        self.skipped_prompt_steps = 0
         self.class_names: Optional[List[str]] = None
         self.register_buffer('class_prototypes', None, persistent=False)
         self.save_frozen_clip = save_frozen_clip
@@ -143,41 +158,87 @@ class CG3D(BaseModel):
         """Captions -> (T, D) L2-normalised embeddings (cached)."""
         return self.text_encoder.encode(list(texts))
 
+    def encode_views(self, imgs: Tensor,
+                     img_mask: Optional[Tensor] = None) -> Tensor:
+        """(B, 3, H, W) views -> (B, D) embeddings of the samples that have
+        a view (``img_mask``, None: all); the other rows are zeros and
+        their blank images are not encoded. A rank without any view
+        encodes one blank image with zero weight, so that the image tower
+        takes part in the step like on the other ranks (DDP)."""
+        if img_mask is None or bool(img_mask.all()):
+            return self.encode_images(imgs)
+        keep = img_mask.nonzero().squeeze(1)
+        if len(keep) == 0:
+            anchor = self.encode_images(imgs[:1])
+            return anchor.new_zeros(len(imgs), anchor.shape[1]) + \
+                0 * anchor.sum()
+        embeds = self.encode_images(imgs[keep])
+        return embeds.new_zeros(len(imgs), embeds.shape[1]).index_copy(
+            0, keep, embeds)
+
+    def _views_in_batch(self, inputs: dict) -> bool:
+        """Whether any sample of the (global) batch has a view."""
+        if 'imgs' not in inputs:
+            return False
+        mask = inputs.get('img_mask')
+        if mask is None:
+            return True
+        found = mask.any().to(torch.int32)
+        if dist.is_available() and dist.is_initialized() and \
+                dist.get_world_size() > 1:
+            dist.all_reduce(found, op=dist.ReduceOp.MAX)
+        return bool(found)
+
     # ------------------------------------------------------------------
     # training
     def loss_point_step(self, inputs: dict,
                         captions: Sequence[str]) -> Dict[str, Tensor]:
         """Losses of a point-encoder step (image targets without graph)."""
         text = self.encode_texts(captions)
-        image = None
-        if 'imgs' in inputs:
+        image, mask = None, inputs.get('img_mask')
+        if self._views_in_batch(inputs):
             with torch.no_grad():
-                image = self.encode_images(inputs['imgs'])
+                image = self.encode_views(inputs['imgs'], mask)
         points = self.encode_points(inputs['points'])
-        return self._head.loss_point(points, text, image)
+        return self._head.loss_point(points, text, image, mask)
 
     def loss_prompt_step(self, inputs: dict,
                          captions: Sequence[str]) -> Dict[str, Tensor]:
-        """Losses of a visual-prompt step (the point encoder does not run)."""
+        """Losses of a visual-prompt step (the point encoder does not run);
+        empty when the (global) batch has no view: the step is skipped."""
+        if not self._views_in_batch(inputs):
+            return {}
+        mask = inputs.get('img_mask')
         text = self.encode_texts(captions)
-        image = self.encode_images(inputs['imgs'])
-        return self._head.loss_prompt(image, text)
+        image = self.encode_views(inputs['imgs'], mask)
+        losses = self._head.loss_prompt(image, text, mask)
+        if not losses:
+            # views on other ranks only (no gathered loss): a zero that
+            # keeps this rank's image tower in the step
+            losses = dict(loss_image_text=0 * image.sum())
+        return losses
 
     def loss_joint(self, inputs: dict, captions: Sequence[str]
                    ) -> Dict[str, Tensor]:
         """Both steps' losses from one image forward (for ``joint``)."""
         head = self._head
+        mask = inputs.get('img_mask')
         text = self.encode_texts(captions)
-        image = self.encode_images(inputs['imgs'])
+        image = (self.encode_views(inputs['imgs'], mask)
+                 if self._views_in_batch(inputs) else None)
         points = self.encode_points(inputs['points'])
-        losses = head.loss_point(points, text, image.detach())
-        losses.update(head.loss_prompt(image, text))
+        if image is None:
+            return head.loss_point(points, text, None)
+        losses = head.loss_point(points, text, image.detach(), mask)
+        prompt = head.loss_prompt(image, text, mask)
+        losses.update(prompt or dict(loss_image_text=0 * image.sum()))
         return losses
 
     def loss(self, inputs: dict,
              data_samples: List[PointDataSample]) -> Dict[str, Tensor]:
         """All loss terms (``forward(mode='loss')``)."""
-        return self.loss_joint(inputs, _captions(data_samples))
+        return self.loss_joint(_with_image_mask(inputs, data_samples),
+                               _captions(data_samples))
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: Union[OptimWrapperDict, OptimWrapper]
@@ -197,8 +258,9 @@ class CG3D(BaseModel):
             raise ValueError(f'unknown train_phase {phase!r}')
         data = self.data_preprocessor(data, True)
         captions = _captions(data['data_samples'])
+        inputs = _with_image_mask(data['inputs'], data['data_samples'])
         with wrappers[0].optim_context(self):
-            losses = self.phase_losses(phase, data['inputs'], captions)
+            losses = self.phase_losses(phase, inputs, captions)
         return self._update(losses, wrappers)
 
     def phase_losses(self, phase: str, inputs: dict,
@@ -212,6 +274,15 @@ class CG3D(BaseModel):
 
     def _update(self, losses: Dict[str, Tensor],
                 wrappers: List[OptimWrapper]) -> Dict[str, Tensor]:
+        if not losses:
+            # a prompt step without any view (see the class doc)
+            self.skipped_prompt_steps += 1
+            if self.skipped_prompt_steps == 1:
+                print_log('visual-prompt step skipped: no sample of the '
+                          'batch has a view (counted in '
+                          'CG3D.skipped_prompt_steps; logged once)',
+                          logger='current', level=logging.WARNING)
+            return {}
         _check_finite(losses)
         if len(wrappers) == 1:
             loss, log_vars = self.parse_losses(losses)
@@ -295,6 +366,22 @@ class CG3D(BaseModel):
             return self.extract_feat(inputs)
         raise ValueError(f'Invalid mode {mode!r}: expected loss, predict '
                          'or tensor')
+
+
+def _with_image_mask(inputs: dict, data_samples) -> dict:
+    """``inputs`` plus ``img_mask`` (B, ) bool when some sample has no view
+    (``has_img=False`` in its metainfo). Distributed runs always carry it:
+    every rank then computes its image losses the same (masked) way."""
+    if 'imgs' not in inputs or not data_samples:
+        return inputs
+    flags = [bool(s.metainfo.get('has_img', True)) for s in data_samples]
+    distributed = dist.is_available() and dist.is_initialized() and \
+        dist.get_world_size() > 1
+    if all(flags) and not distributed:
+        return inputs
+    device = inputs['imgs'].device
+    return dict(inputs, img_mask=torch.tensor(flags, dtype=torch.bool,
+                                              device=device))
 
 
 def _captions(data_samples) -> List[str]:

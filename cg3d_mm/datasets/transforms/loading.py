@@ -1,7 +1,7 @@
 """Load point clouds and rendered views into ``results`` dicts."""
 import logging
 import os.path as osp
-from typing import Sequence
+from typing import Dict, List, Sequence
 
 import mmcv
 import numpy as np
@@ -18,15 +18,21 @@ class UnreadableSampleError(IOError):
 def read_points(path: str) -> np.ndarray:
     """Read a point file into a float32 (N, C) array.
 
-    Supported: ``.npy``, ``.txt`` (comma or whitespace separated rows, as in
-    ``modelnet40_normal_resampled``), ``.bin`` (float32, 6 columns as
-    written by mmdet3d's S3DIS/ScanNet converters; use ``LoadPointCloud``'s
-    ``bin_dims`` for others) and ``.ply`` (x, y, z [, more vertex props]).
+    Supported: ``.npy``, ``.npz`` (key ``arr_0`` or the archive's only
+    array, as ULIP-2's ``<uid>_8192.npz``), ``.txt`` (comma or whitespace
+    separated rows, as in ``modelnet40_normal_resampled``), ``.bin``
+    (float32, 6 columns as written by mmdet3d's S3DIS/ScanNet converters;
+    use ``LoadPointCloud``'s ``bin_dims`` for others) and ``.ply`` (x, y, z
+    [, more vertex props]). Pickled files (OpenShape's per-shape dicts) are
+    refused: they run code when loaded (:func:`read_openshape_shape` reads
+    them on an explicit opt-in).
     """
     ext = osp.splitext(path)[1].lower()
     try:
         if ext == '.npy':
             pts = np.load(path, allow_pickle=False)
+        elif ext == '.npz':
+            pts = _npz_points(path)
         elif ext == '.txt':
             with open(path) as f:
                 first = f.readline()
@@ -43,11 +49,19 @@ def read_points(path: str) -> np.ndarray:
         else:
             raise UnreadableSampleError(
                 f'{path}: unsupported point file type {ext!r} (expected '
-                '.npy, .txt, .bin or .ply)')
+                '.npy, .npz, .txt, .bin or .ply)')
     except UnreadableSampleError:
         raise
     except FileNotFoundError:
         raise UnreadableSampleError(f'{path}: point file does not exist')
+    except ValueError as err:
+        if 'allow_pickle' not in str(err):
+            raise UnreadableSampleError(
+                f'{path}: cannot read point file (ValueError: {err})')
+        raise UnreadableSampleError(
+            f'{path}: holds pickled Python objects, not a point array (an '
+            'OpenShape per-shape dict? read it with OpenShapeTriplets and '
+            'trust_pickle=True, only for files you trust)') from None
     except Exception as err:  # corrupt file: name it, not numpy's internals
         raise UnreadableSampleError(
             f'{path}: cannot read point file ({type(err).__name__}: {err})')
@@ -57,6 +71,146 @@ def read_points(path: str) -> np.ndarray:
             f'{path}: expected an (N, >=3) point array, got shape '
             f'{tuple(pts.shape)}')
     return pts.astype(np.float32, copy=False)
+
+
+def _npz_points(path: str) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as archive:
+        keys = list(archive.keys())
+        if 'arr_0' in keys:
+            return archive['arr_0']
+        if len(keys) == 1:
+            return archive[keys[0]]
+    raise UnreadableSampleError(
+        f'{path}: expected the points under arr_0 (or a single array), '
+        f'found the keys {keys}')
+
+
+# OpenShape's per-shape dict: the text fields of each caption source.
+OPENSHAPE_TEXT_SOURCES = ('text', 'caption', 'retrieval_text')
+
+
+def read_openshape_shape(path: str, trust_pickle: bool = False) -> dict:
+    """Read one OpenShape per-shape file (a pickled dict in a ``.npy``).
+
+    Keys used: ``xyz`` (N, 3), ``rgb`` (N, 3) in [0, 1], ``text`` (list of
+    str), ``blip_caption`` / ``msft_caption`` (str), ``retrieval_text``
+    (list of str). The precomputed CLIP features (``*_feat``) are ignored.
+
+    Args:
+        path (str): The ``.npy`` file.
+        trust_pickle (bool): Must be True: unpickling runs code from the
+            file, so only files from a source you trust may be read.
+
+    Returns:
+        dict: ``points`` float32 (N, 6) (xyz + rgb) and the text fields.
+
+    Raises:
+        PermissionError: ``trust_pickle`` is not True.
+        UnreadableSampleError: Missing, corrupt or not such a dict.
+    """
+    if trust_pickle is not True:
+        raise PermissionError(
+            f'{path}: OpenShape files are pickled Python objects and '
+            'unpickling runs code from the file; pass trust_pickle=True '
+            '(only for data from a source you trust)')
+    try:
+        data = np.load(path, allow_pickle=True)
+        data = data.item() if data.dtype == object and data.ndim == 0 \
+            else data
+    except FileNotFoundError:
+        raise UnreadableSampleError(f'{path}: shape file does not exist')
+    except Exception as err:
+        raise UnreadableSampleError(
+            f'{path}: cannot read OpenShape shape file '
+            f'({type(err).__name__}: {err})')
+    if not isinstance(data, dict) or 'xyz' not in data:
+        raise UnreadableSampleError(
+            f'{path}: expected a pickled dict with xyz, rgb and text '
+            f'fields (OpenShape), got {type(data).__name__}' +
+            (f' with keys {sorted(data)}' if isinstance(data, dict) else ''))
+    xyz = np.asarray(data['xyz'], dtype=np.float32)
+    rgb = data.get('rgb')
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise UnreadableSampleError(
+            f'{path}: xyz has shape {tuple(xyz.shape)}, expected (N, 3)')
+    if rgb is None:
+        raise UnreadableSampleError(f'{path}: no rgb field (N, 3)')
+    rgb = np.asarray(rgb, dtype=np.float32)
+    if rgb.shape != xyz.shape:
+        raise UnreadableSampleError(
+            f'{path}: rgb has shape {tuple(rgb.shape)}, expected '
+            f'{tuple(xyz.shape)} like xyz')
+    out = dict(data)
+    out['points'] = np.concatenate([xyz, rgb], axis=1)
+    return out
+
+
+def openshape_caption_groups(shape: dict, dataset: str,
+                             sources: Sequence[str] = OPENSHAPE_TEXT_SOURCES
+                             ) -> Dict[str, List[str]]:
+    """The caption candidates of an OpenShape shape, by source.
+
+    As OpenShape's loader: ``text`` gives the first entry for Objaverse
+    shapes (the object's name) and any entry for the others (class names),
+    ``caption`` one of the BLIP / Microsoft captions, ``retrieval_text`` any
+    retrieved text; empty sources are left out (a shape may have none).
+    """
+    unknown = set(sources) - set(OPENSHAPE_TEXT_SOURCES)
+    if unknown:
+        raise ValueError(f'unknown OpenShape text sources {sorted(unknown)};'
+                         f' expected some of {OPENSHAPE_TEXT_SOURCES}')
+
+    def texts(value) -> List[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [str(t).strip() for t in value if str(t).strip()]
+
+    groups = {}
+    if 'text' in sources:
+        text = texts(shape.get('text'))
+        groups['text'] = text[:1] if dataset == 'Objaverse' else text
+    if 'caption' in sources:
+        groups['caption'] = texts(shape.get('blip_caption')) + texts(
+            shape.get('msft_caption'))
+    if 'retrieval_text' in sources:
+        groups['retrieval_text'] = texts(shape.get('retrieval_text'))
+    return {k: v for k, v in groups.items() if v}
+
+
+@TRANSFORMS.register_module()
+class LoadOpenShapeShape(BaseTransform):
+    """Load an OpenShape per-shape file: points and caption candidates.
+
+    Required keys: ``pts_path`` (the pickled-dict ``.npy``), ``dataset``
+    (OpenShape's source name: ``Objaverse``, ``ShapeNet``, ...) and
+    ``trust_pickle`` (set by :class:`~cg3d_mm.datasets.OpenShapeTriplets`
+    from its own argument: the opt-in lives with the dataset). Added keys:
+    ``points`` (float32 (N, 6), xyz + rgb) and ``caption_groups`` (source
+    name -> candidates, see :func:`openshape_caption_groups`), read by
+    ``SampleSourceCaption``. ``LoadPointCloud`` then selects the columns.
+
+    Args:
+        text_sources (Sequence[str]): OpenShape's ``text_source``. Defaults
+            to all three (its training config).
+    """
+
+    def __init__(self, text_sources: Sequence[str] = OPENSHAPE_TEXT_SOURCES
+                 ) -> None:
+        openshape_caption_groups({}, '', text_sources)  # validate
+        self.text_sources = tuple(text_sources)
+
+    def transform(self, results: dict) -> dict:
+        shape = read_openshape_shape(results['pts_path'],
+                                     results.get('trust_pickle', False))
+        results['points'] = shape['points']
+        results['caption_groups'] = openshape_caption_groups(
+            shape, results.get('dataset', ''), self.text_sources)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(text_sources={self.text_sources})'
 
 
 @TRANSFORMS.register_module()

@@ -3,6 +3,7 @@ import math
 from typing import Dict, Optional
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmdet3d.utils import OptMultiConfig
@@ -11,7 +12,21 @@ from torch import Tensor
 
 from cg3d_mm.registry import MODELS
 
-from ..losses import info_nce
+from ..losses import gather_with_grad, info_nce
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and \
+        dist.get_world_size() > 1
+
+
+def gather_mask(mask: Tensor) -> Tensor:
+    """All ranks' (B, ) bool masks, concatenated in rank order."""
+    if not _distributed():
+        return mask
+    parts = [torch.zeros_like(mask) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, mask.contiguous())
+    return torch.cat(parts)
 
 
 @MODELS.register_module()
@@ -22,6 +37,13 @@ class CG3DHead(BaseModule):
     the prompt step trains the visual prompts with ``image_text`` (CLIP's own
     loss). Positives are the diagonal: other objects of the same class in
     the batch are negatives, as in the paper.
+
+    Samples without a rendered view (a source such as OpenShape's data,
+    mixed with image-bearing ones) are marked by ``img_mask``: the two
+    image losses are computed over the (global) batch's image-bearing
+    samples only, exactly as on a batch made of them alone; the point-text
+    loss uses every sample. Without a mask (or with every entry True) the
+    losses are the unmasked ones.
 
     Args:
         in_channels (int): Global point feature size (PointMLP 1024,
@@ -78,22 +100,65 @@ class CG3DHead(BaseModule):
         embeddings (the projection may run under autocast, the norm not)."""
         return F.normalize(self.proj(feats).float(), dim=-1)
 
+    def masked_info_nce(self, a: Tensor, b: Tensor, logit_scale: Tensor,
+                        mask: Optional[Tensor]) -> Optional[Tensor]:
+        """InfoNCE over the pairs whose ``mask`` entry is True.
+
+        Args:
+            a, b (Tensor): (B, D) paired embeddings (rows of ``b`` where the
+                mask is False are ignored and may hold anything).
+            logit_scale (Tensor): Scalar multiplier.
+            mask (Tensor, optional): (B, ) bool; None means all True.
+
+        Returns:
+            Tensor | None: The loss of the selected pairs of the (global)
+            batch; None when no rank has a selected pair. A rank whose own
+            rows are all unselected gets a zero that keeps ``a`` and ``b``
+            in the autograd graph (DDP expects every rank's gradients).
+        """
+        gather = self.gather_across_ranks
+        if mask is None:
+            return info_nce(a, b, logit_scale, gather)
+        if gather and _distributed():
+            a, _ = gather_with_grad(a)
+            b, _ = gather_with_grad(b)
+            mask = gather_mask(mask)
+        keep = mask.nonzero().squeeze(1)
+        if len(keep) == 0:
+            return None
+        if len(keep) == len(mask):
+            return info_nce(a, b, logit_scale)
+        return info_nce(a[keep], b[keep], logit_scale)
+
     def loss_point(self, point_embeds: Tensor, text_embeds: Tensor,
-                   image_embeds: Optional[Tensor]) -> Dict[str, Tensor]:
-        """3D step: align points with (frozen) text and image targets."""
+                   image_embeds: Optional[Tensor],
+                   img_mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """3D step: align points with (frozen) text and image targets.
+
+        ``img_mask`` (B, ) marks the samples with a view (see the class
+        doc); without any, the point-image term is left out.
+        """
         scale = self.logit_scale
         gather = self.gather_across_ranks
         losses = dict(loss_point_text=self.loss_weights['point_text'] *
                       info_nce(point_embeds, text_embeds, scale, gather))
         if image_embeds is not None and self.loss_weights['point_image']:
-            losses['loss_point_image'] = self.loss_weights['point_image'] * \
-                info_nce(point_embeds, image_embeds, scale, gather)
+            loss = self.masked_info_nce(point_embeds, image_embeds, scale,
+                                        img_mask)
+            if loss is not None:
+                losses['loss_point_image'] = \
+                    self.loss_weights['point_image'] * loss
         return losses
 
-    def loss_prompt(self, image_embeds: Tensor,
-                    text_embeds: Tensor) -> Dict[str, Tensor]:
-        """Prompt step: CLIP's image-text loss (the scale is not trained)."""
-        return dict(loss_image_text=self.loss_weights['image_text'] *
-                    info_nce(image_embeds, text_embeds,
-                             self.logit_scale.detach(),
-                             self.gather_across_ranks))
+    def loss_prompt(self, image_embeds: Tensor, text_embeds: Tensor,
+                    img_mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Prompt step: CLIP's image-text loss (the scale is not trained).
+
+        Over the samples with a view (``img_mask``); an empty dict when
+        the (global) batch has none: the step has nothing to learn from.
+        """
+        loss = self.masked_info_nce(image_embeds, text_embeds,
+                                    self.logit_scale.detach(), img_mask)
+        if loss is None:
+            return {}
+        return dict(loss_image_text=self.loss_weights['image_text'] * loss)
