@@ -5,9 +5,13 @@
 
 Builds the model of CONFIG once, loads CHECKPOINT weights-only, and
 evaluates ModelNet10, ModelNet40 and ScanObjectNN (PB_T50_RS, OBJ_BG,
-OBJ_ONLY) on their TEST splits; benchmarks whose files are absent are listed
-as skipped. Prints one markdown table and writes the full results (per-class
-accuracy, confusion matrices) as JSON. Nothing is selected on a test split.
+OBJ_ONLY) on their TEST splits, then OpenShape's evaluation files:
+Objaverse-LVIS (1,156 categories), ModelNet40 and ScanObjectNN, under
+<data-root>/OpenShape/; benchmarks whose files are absent are listed as
+skipped. A colour model (its test pipeline loads xyz + rgb) reads the
+files' colours, or OpenShape's constant grey for sources without any.
+Prints one markdown table and writes the full results (per-class accuracy,
+confusion matrices) as JSON. Nothing is selected on a test split.
 """
 import argparse
 import os.path as osp
@@ -23,10 +27,10 @@ def parse_args():
     parser.add_argument('config', help='config of the checkpoint\'s model')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--data-root', help='folder holding modelnet40_normal_resampled/ '
-        'and ScanObjectNN/ (default: the synthetic world for synthetic '
-        'configs, else the folder holding the config\'s test data, e.g. '
-        'data/)')
+        '--data-root', help='folder holding modelnet40_normal_resampled/, '
+        'ScanObjectNN/ and OpenShape/ (default: the synthetic world for '
+        'synthetic configs, else the folder holding the config\'s test '
+        'data, e.g. data/)')
     parser.add_argument(
         '--templates', nargs='+', choices=tuple(TEMPLATE_SETS),
         help='prompt template set(s); default: the model\'s '

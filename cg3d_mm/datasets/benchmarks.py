@@ -68,13 +68,21 @@ def read_benchmark(path: str) -> Benchmark:
     return Benchmark(key, name, str(dataset.get('variant', '')), dataset)
 
 
+# The paper's benchmarks first, then the others (e.g. OpenShape's files).
+_PAPER_DATASETS = ('ModelNet', 'ScanObjectNN')
+
+
 def _table_order(bench: Benchmark) -> tuple:
     # ModelNet10, ModelNet40, then ScanObjectNN's variants in the dataset's
-    # order (PB_T50_RS, the one the paper reports, first)
+    # order (PB_T50_RS, the one the paper reports, first), then the others
+    # by dataset type
     variants = list(SCANOBJECTNN_VARIANTS)
     rank = variants.index(bench.variant) if bench.variant in variants \
         else len(variants)
-    return (bench.dataset['type'], bench.dataset.get('num_classes', 0), rank,
+    kind = bench.dataset['type']
+    family = _PAPER_DATASETS.index(kind) if kind in _PAPER_DATASETS \
+        else len(_PAPER_DATASETS)
+    return (family, kind, bench.dataset.get('num_classes', 0), rank,
             bench.key)
 
 
@@ -98,23 +106,57 @@ def load_benchmarks(config_dir: str = BENCHMARK_CONFIG_DIR
 BENCHMARKS: Tuple[Benchmark, ...] = load_benchmarks()
 
 
-def zeroshot_pipeline(num_points: int) -> List[dict]:
+XYZ_DIMS = (0, 1, 2)
+XYZ_RGB_DIMS = (0, 1, 2, 3, 4, 5)
+
+
+def zeroshot_pipeline(num_points: int, use_color: bool = False,
+                      constant_color: bool = False) -> List[dict]:
     """The evaluation pipeline: deterministic FPS to ``num_points``, unit
-    sphere, points only (same sample twice -> same tensor)."""
-    return [
-        dict(type='LoadPointCloud', use_dims=(0, 1, 2)),
+    sphere, points only (same sample twice -> same tensor).
+
+    Args:
+        num_points (int): Points per cloud.
+        use_color (bool): Keep xyz + rgb (N, 6) for a colour model.
+        constant_color (bool): With ``use_color``, for a source without
+            colours: xyz + OpenShape's constant grey (``AddConstantColor``).
+    """
+    if use_color and constant_color:
+        load = [dict(type='LoadPointCloud', use_dims=XYZ_DIMS),
+                dict(type='AddConstantColor')]
+    else:
+        load = [dict(type='LoadPointCloud',
+                     use_dims=XYZ_RGB_DIMS if use_color else XYZ_DIMS)]
+    return load + [
         dict(type='SamplePoints', num_points=num_points, method='fps'),
         dict(type='NormalizePoints'),
         dict(type='PackCG3DInputs', keys=('points', )),
     ]
 
 
+def config_uses_color(cfg: Config) -> bool:
+    """Whether the config's model reads xyz + rgb: its test pipeline's
+    ``LoadPointCloud`` keeps 6 columns (``test_dataloader.dataset.pipeline``,
+    else ``test_pipeline``), else its backbone has ``in_channels=6``."""
+    test_ds = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    for pipeline in (test_ds.get('pipeline'), cfg.get('test_pipeline')):
+        for t in pipeline or ():
+            if isinstance(t, dict) and t.get('type') == 'LoadPointCloud':
+                return len(t.get('use_dims', XYZ_DIMS)) >= 6
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    return backbone.get('in_channels', 3) >= 6
+
+
 def build_benchmark_dataset(bench: Benchmark, data_root: str,
-                            num_points: int):
+                            num_points: int, use_color: bool = False):
     """The benchmark's test dataset, or (None, reason) if files are absent.
 
     ModelNet falls back from the text layout to the release's
     ``modelnet{K}_test_8192pts_fps.dat`` when only the pickle is present.
+    With ``use_color`` (a colour model) the clouds are xyz + rgb: the
+    file's colours for coloured sources (``HAS_COLOR``), OpenShape's
+    constant grey for the others; without, coloured sources are read
+    without their colours.
 
     Returns:
         tuple: (dataset or None, skip reason or None).
@@ -135,13 +177,19 @@ def build_benchmark_dataset(bench: Benchmark, data_root: str,
             missing, args['dat_file'] = [], dat
     if missing:
         return None, f'missing {", ".join(missing)}'
+    has_color = getattr(cls, 'HAS_COLOR', False)
+    if has_color and not use_color:
+        args.setdefault('use_color', False)
     dataset = cls(data_root=root, test_mode=True,
-                  pipeline=zeroshot_pipeline(num_points), **args)
+                  pipeline=zeroshot_pipeline(num_points, use_color,
+                                             constant_color=not has_color),
+                  **args)
     return dataset, None
 
 
 def resolve_data_root(cfg: Config, data_root: Optional[str] = None) -> str:
-    """Folder holding ``modelnet40_normal_resampled/`` and ``ScanObjectNN/``.
+    """Folder holding ``modelnet40_normal_resampled/``, ``ScanObjectNN/``
+    and ``OpenShape/``.
 
     ``data_root`` if given; the built-in synthetic world for configs that
     use it (``synthetic`` settings and no data root); else the folder that

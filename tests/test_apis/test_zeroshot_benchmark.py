@@ -78,7 +78,9 @@ def test_rows_skips_and_json(report, world):
                'scanobjectnn_obj_only')
     assert set(rows) == {(k, t) for k in present
                          for t in ('single', 'ensemble')}
-    assert [s['key'] for s in report['skipped']] == ['scanobjectnn_obj_bg']
+    assert [s['key'] for s in report['skipped']] == [
+        'scanobjectnn_obj_bg', 'objaverse_lvis', 'openshape_modelnet40',
+        'openshape_scanobjectnn']
     assert 'test_objectdataset.h5' in report['skipped'][0]['reason']
     n = {'modelnet10': len(MN10), 'modelnet40': 5,
          'scanobjectnn_pb_t50_rs': 4, 'scanobjectnn_obj_only': 3}
@@ -228,7 +230,8 @@ def test_command_line_tool(world, tmp_path, monkeypatch, capsys):
     assert len(rows) == 2  # header + OBJ_ONLY with one template set
     assert rows[1].startswith('| ScanObjectNN | OBJ_ONLY | 128 | single |')
     assert rows[1].endswith('| 6 |')
-    assert stdout.count('\n- ') == 4  # the other four are skipped
+    # every other benchmark is skipped
+    assert stdout.count('\n- ') == len(BENCHMARKS) - 1
     saved = json.loads(out.read_text())
     assert [r['key'] for r in saved['results']] == ['scanobjectnn_obj_only']
 

@@ -363,11 +363,13 @@ def test_benchmarks_are_the_base_dataset_configs():
                                  if k not in ('data_root', 'test_mode')}
         assert bench.dataset['split'] == 'test'
         assert bench.variant == ds.get('variant', '')
-    # the table the tools print: ModelNet first, PB_T50_RS first
+    # the table the tools print: ModelNet first, PB_T50_RS first, then
+    # OpenShape's files
     assert [(b.name, b.variant) for b in BENCHMARKS] == [
         ('ModelNet10', ''), ('ModelNet40', ''),
         ('ScanObjectNN', 'PB_T50_RS'), ('ScanObjectNN', 'OBJ_BG'),
-        ('ScanObjectNN', 'OBJ_ONLY')]
+        ('ScanObjectNN', 'OBJ_ONLY'), ('ObjaverseLVIS', ''),
+        ('OpenShapeModelNet40', ''), ('OpenShapeScanObjectNN', '')]
 
 
 def test_a_new_dataset_file_is_a_new_benchmark(tmp_path):
