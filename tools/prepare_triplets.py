@@ -14,6 +14,10 @@ only does what is missing. Examples::
     # any folder <class>/**/<mesh>.{obj,off,ply,glb}, seeded split
     python tools/prepare_triplets.py my_meshes data/my_triplets \\
         --format folder --val-ratio 0.1 --test-ratio 0.2 --seed 0
+    # also tar shards per split for streaming (ShardedTriplets)
+    python tools/prepare_triplets.py my_meshes data/my_triplets \\
+        --format folder --shards data/my_triplets_shards \\
+        --samples-per-shard 1000
 
 Exit status: 0 when at least one sample is usable (failed meshes are listed
 in the summary), 1 when none is, 2 on bad arguments or inputs, 130 when
@@ -71,6 +75,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-color-points', action='store_true',
                         help='do not write shapenet_pc_rgb/ (points with '
                         'their texture / material colours, N x 6)')
+    parser.add_argument('--shards', metavar='DIR',
+                        help='also write each split as tar shards '
+                        '(<DIR>/<split>/shard-NNNNNN.tar + shards.json) for '
+                        'ShardedTriplets')
+    parser.add_argument('--samples-per-shard', type=int, default=1000,
+                        help='samples per shard (with --shards)')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
 
@@ -98,7 +108,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             classes=classes,
             up_axis=args.up_axis,
             color_points=not args.no_color_points,
-            progress=not args.no_progress)
+            progress=not args.no_progress,
+            shards=args.shards,
+            samples_per_shard=args.samples_per_shard)
     except (ValueError, OSError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

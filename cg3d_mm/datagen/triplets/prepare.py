@@ -27,6 +27,7 @@ from .sample_writer import (IMG_DIR, PC_DIR, PC_RGB_DIR, TMP_DIR, SampleResult,
                             SampleSettings, write_sample)
 from .splits import SPLITS, assign_splits, read_split_lists
 from .summary import SUMMARY_FILE, PrepareSummary
+from .to_shards import shapenet_split_to_shards
 
 MANIFEST = 'prepare_triplets.json'
 LOCK_FILE = '.prepare_triplets.lock'
@@ -147,6 +148,24 @@ def _positive_int(name: str, value) -> int:
     return value
 
 
+def _write_shards(out: str, shards: str, split_sizes: Dict[str, int],
+                  settings: SampleSettings, samples_per_shard: int,
+                  progress: bool) -> None:
+    """Each non-empty split of the finished layout as shards."""
+    pc_dir = PC_RGB_DIR if settings.color_points else PC_DIR
+    for split, size in split_sizes.items():
+        if not size:
+            continue
+        result = shapenet_split_to_shards(
+            out, osp.join(shards, split), split=split, pc_dir=pc_dir,
+            num_views=settings.num_views,
+            samples_per_shard=samples_per_shard,
+            shuffle_seed=settings.seed, overwrite=True, progress=progress)
+        print_log(f'{split}: {result["num_samples"]} samples in '
+                  f'{result["num_shards"]} shard(s) in {result["out_dir"]}',
+                  logger='current')
+
+
 def prepare_triplets(mesh_root: str,
                      out: str,
                      fmt: str = 'folder',
@@ -163,7 +182,9 @@ def prepare_triplets(mesh_root: str,
                      classes: Optional[Sequence[str]] = None,
                      up_axis: Optional[str] = None,
                      color_points: bool = True,
-                     progress: bool = True) -> PrepareSummary:
+                     progress: bool = True,
+                     shards: Optional[str] = None,
+                     samples_per_shard: int = 1000) -> PrepareSummary:
     """Write CG3D's ShapeNet layout (``ShapeNetTriplets``) for a mesh
     collection.
 
@@ -203,6 +224,12 @@ def prepare_triplets(mesh_root: str,
         color_points (bool): Also write ``shapenet_pc_rgb`` (points with
             their texture / material colour, RGB in [0, 1]).
         progress (bool): Show a progress bar.
+        shards (str, optional): Also write each split as tar shards for
+            ``ShardedTriplets``: ``<shards>/<split>/shard-000000.tar`` ..
+            and ``shards.json`` (coloured points when ``color_points``;
+            samples in an order shuffled with ``seed``), rewritten whole
+            (atomically) on every run.
+        samples_per_shard (int): Samples per shard. Defaults to 1000.
 
     Returns:
         PrepareSummary: counts, failures with reasons, split sizes.
@@ -212,6 +239,8 @@ def prepare_triplets(mesh_root: str,
         raise ValueError(f'format must be one of {FORMATS}, got {fmt!r}')
     workers = min(2, os.cpu_count() or 1) if workers is None else \
         _positive_int('workers', workers)
+    if shards is not None:
+        _positive_int('samples_per_shard', samples_per_shard)
     settings = SampleSettings(
         num_points=num_points, num_views=num_views, image_size=image_size,
         mode=mode, fps=bool(fps), up_axis=up_axis or DEFAULT_UP_AXIS[fmt],
@@ -265,6 +294,9 @@ def prepare_triplets(mesh_root: str,
             split_sizes[split_of[r.name]] += 1
         summary.splits = split_sizes
         summary.classes = len({r.synset for r in samples})
+        if shards is not None and samples:
+            _write_shards(out, shards, split_sizes, settings,
+                          samples_per_shard, progress)
         summary.seconds = time.perf_counter() - start
         summary.save(osp.join(out, SUMMARY_FILE))
     print_log(summary.format(), logger='current')

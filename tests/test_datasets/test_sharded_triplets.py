@@ -1,0 +1,323 @@
+"""Triplets in tar shards: writing, reading, splitting, shuffling, resuming
+and skipping unreadable samples (cg3d_mm.datasets.ShardedTriplets)."""
+import io
+import json
+import os
+import os.path as osp
+import tarfile
+
+import numpy as np
+import pytest
+from conftest import REPO
+from data_writers import write_tiny_shapenet
+from torch.utils.data import DataLoader
+
+from cg3d_mm.datagen.triplets.shard_writer import ShardWriter
+from cg3d_mm.datagen.triplets.to_shards import shapenet_split_to_shards
+from cg3d_mm.datasets import ShardedTriplets
+from cg3d_mm.datasets import sharded_triplets as st
+
+NUM_TRAIN = 16  # write_tiny_shapenet(per_class=6): 4 classes x 4 train
+
+
+def _list_collate(batch):
+    return batch
+
+
+@pytest.fixture
+def shards(tmp_path):
+    """16 training samples of the tiny ShapeNet layout in 6 shards."""
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=6)
+    out = str(tmp_path / 'shards')
+    result = shapenet_split_to_shards(root, out, split='train', num_views=2,
+                                      samples_per_shard=3)
+    assert result['num_samples'] == NUM_TRAIN and not result['skipped']
+    return root, out
+
+
+def _keys(dataset, epoch=0, consumed=None):
+    dataset.set_epoch(epoch, consumed)
+    return [s['sample_id'] for s in dataset]
+
+
+def test_round_trip_matches_the_folder_layout(shards):
+    root, out = shards
+    with open(osp.join(out, 'shards.json')) as f:
+        index = json.load(f)
+    assert [s['num_samples'] for s in index['shards']] == [3] * 5 + [1]
+    assert index['classes'] == ['chair', 'table', 'lamp', 'mug']
+    ds = ShardedTriplets(data_root=out, shuffle_buffer=0,
+                         shuffle_shards=False)
+    assert len(ds) == NUM_TRAIN
+    assert ds.metainfo['classes'] == ('chair', 'table', 'lamp', 'mug')
+    seen = []
+    for s in ds:
+        synset, _, model_id = s['sample_id'].partition('-')
+        np.testing.assert_array_equal(s['points'], np.load(osp.join(
+            root, 'shapenet_pc', s['sample_id'] + '.npy')))
+        for v, data in enumerate(s['imgs_bytes']):
+            with open(osp.join(root, 'shapenet_render', 'img', synset,
+                               model_id, f'{v:03d}.png'), 'rb') as f:
+                assert data == f.read()
+        assert len(s['imgs_bytes']) == 2
+        assert s['gt_label'] == ds.metainfo['classes'].index(s['class_name'])
+        # captions from the taxonomy names ("chair,chairs")
+        assert s['captions'] == [s['class_name'], s['class_name'] + 's']
+        assert s['pts_path'] == f'{osp.basename(s["shard"])}/' \
+            f'{s["sample_id"]}.npy'
+        seen.append(s['sample_id'])
+    with open(osp.join(root, 'train_img.txt')) as f:
+        listed = sorted(line.strip()[:-4] for line in f if line.strip())
+    assert sorted(seen) == listed
+    # written in a seeded shuffled order, not the list's class order
+    assert seen != listed
+
+
+def test_writer_is_atomic_and_refuses_a_used_folder(tmp_path):
+    out = str(tmp_path / 'w')
+    with pytest.raises(RuntimeError, match='boom'):
+        with ShardWriter(out, ['a'], max_samples=2) as w:
+            for i in range(3):
+                w.write(f'k{i}', {'npy': b'x'})
+            raise RuntimeError('boom')
+    # the finished shard stays, the partial one and the index do not
+    assert sorted(os.listdir(out)) == ['shard-000000.tar']
+    with pytest.raises(FileNotFoundError, match='no shard index'):
+        ShardedTriplets(data_root=out)
+    with pytest.raises(FileExistsError, match='shard-000000.tar'):
+        ShardWriter(out, ['a'])
+    with ShardWriter(str(tmp_path / 'v'), ['a']) as w:
+        w.write('k', {'npy': b'x'})
+        with pytest.raises(ValueError, match='used twice'):
+            w.write('k', {'npy': b'y'})
+        with pytest.raises(ValueError, match='not of'):
+            w.write('a.b', {'npy': b'y'})
+
+
+def test_brace_and_glob_patterns(shards):
+    _, out = shards
+    assert st.expand_braces('s-{08..10}-{a,b}.tar') == [
+        's-08-a.tar', 's-08-b.tar', 's-09-a.tar', 's-09-b.tar',
+        's-10-a.tar', 's-10-b.tar']
+    ds = ShardedTriplets('shard-{000000..000002}.tar', data_root=out)
+    assert [osp.basename(p) for p in ds.shards] == [
+        'shard-000000.tar', 'shard-000001.tar', 'shard-000002.tar']
+    assert len(ds) == 9
+    ds = ShardedTriplets([osp.join(out, 'shard-00000[45].tar')])
+    assert len(ds) == 4
+    with pytest.raises(FileNotFoundError, match='no shard matches'):
+        ShardedTriplets('other-*.tar', data_root=out)
+    with pytest.raises(FileNotFoundError, match='shard-000007.tar'):
+        ShardedTriplets('shard-{000005..000007}.tar', data_root=out)
+
+
+def test_shuffle_is_seeded_per_epoch(shards):
+    _, out = shards
+
+    def make(seed=0):
+        return ShardedTriplets(data_root=out, shuffle_buffer=4, seed=seed)
+
+    epoch0 = _keys(make(), 0)
+    assert _keys(make(), 0) == epoch0  # same seed and epoch, same order
+    epoch1 = _keys(make(), 1)
+    assert epoch1 != epoch0 and sorted(epoch1) == sorted(epoch0)
+    assert _keys(make(seed=1), 0) != epoch0
+    assert len(set(epoch0)) == NUM_TRAIN
+
+
+def test_buffer_order_is_a_bounded_permutation():
+    rng = np.random.default_rng(0)
+    order = st.buffer_order(1000, 16, rng)
+    assert sorted(order.tolist()) == list(range(1000))
+    # a sample leaves at most `size` emissions after it was read
+    assert (order <= np.arange(1000) + 16).all()
+    assert (order != np.arange(1000)).any()
+    np.testing.assert_array_equal(st.buffer_order(5, 0, rng), np.arange(5))
+
+
+@pytest.mark.parametrize('drop_last', [True, False])
+def test_workers_split_without_overlap_and_len_is_exact(shards, drop_last):
+    _, out = shards
+    ds = ShardedTriplets(data_root=out, shuffle_buffer=4, batch_size=3)
+    loader = DataLoader(ds, batch_size=3, num_workers=2,
+                        collate_fn=_list_collate, drop_last=drop_last)
+    ds.set_epoch(0)
+    batches = list(loader)
+    assert len(batches) == len(loader) == (5 if drop_last else 6)
+    keys = [s['sample_id'] for b in batches for s in b]
+    assert len(keys) == len(set(keys))  # no sample twice
+    if not drop_last:
+        assert len(keys) == NUM_TRAIN
+    # every batch comes from one worker, both workers contribute
+    workers = [{s['stream_worker'] for s in b} for b in batches]
+    assert all(len(w) == 1 for w in workers)
+    assert set().union(*workers) == {0, 1}
+
+
+def test_fewer_shards_than_workers_split_samples(shards):
+    _, out = shards
+    ds = ShardedTriplets('shard-000000.tar', data_root=out, shuffle_buffer=0)
+    loader = DataLoader(ds, batch_size=1, num_workers=3,
+                        collate_fn=_list_collate)
+    keys = [s['sample_id'] for b in loader for s in b]
+    assert sorted(keys) == sorted(_keys(ds)) and len(set(keys)) == 3
+
+
+def test_resume_drops_exactly_what_was_consumed(shards):
+    _, out = shards
+
+    def loader():
+        ds = ShardedTriplets(data_root=out, shuffle_buffer=5, batch_size=2)
+        return ds, DataLoader(ds, batch_size=2, num_workers=2,
+                              collate_fn=_list_collate)
+
+    ds, full_loader = loader()
+    ds.set_epoch(3)
+    full = [[s['sample_id'] for s in b] for b in full_loader]
+    ds, first = loader()
+    ds.set_epoch(3)
+    consumed = [0, 0]
+    for i, batch in enumerate(first):
+        if i == 3:  # killed after 3 batches
+            break
+        for s in batch:
+            consumed[s['stream_worker']] += 1
+    assert consumed == [4, 2]
+    ds, resumed = loader()
+    ds.set_epoch(3, consumed)
+    rest = [[s['sample_id'] for s in b] for b in resumed]
+    assert rest == full[3:]  # nothing repeated, nothing skipped
+    # a fully consumed worker's shards are not even opened
+    ds.set_epoch(3, [8, 8])
+    assert list(DataLoader(ds, batch_size=2, num_workers=2)) == []
+
+
+def _tar_bytes(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w') as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _npy(arr):
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def test_unreadable_samples_are_skipped_counted_and_named(
+        shards, monkeypatch):
+    _, out = shards
+    ds = ShardedTriplets(data_root=out, shuffle_buffer=0,
+                         shuffle_shards=False)
+    ds.set_epoch(0)
+    good = next(iter(ds))
+    png = good['imgs_bytes'][0]
+    meta = json.dumps(dict(class_name='mug', label=3)).encode()
+    # shard 1: a sample without views, one with (N, 2) points, one good
+    with open(osp.join(out, 'shard-000001.tar'), 'wb') as f:
+        f.write(_tar_bytes([
+            ('noview.npy', _npy(np.zeros((9, 3), np.float32))),
+            ('noview.json', meta),
+            ('flat.npy', _npy(np.zeros((9, 2), np.float32))),
+            ('flat.000.png', png), ('flat.json', meta),
+            ('fine.npy', _npy(np.ones((9, 3), np.float32))),
+            ('fine.000.png', png), ('fine.json', meta)]))
+    # shard 3: truncated in the middle
+    path = osp.join(out, 'shard-000003.tar')
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    logged = []
+    monkeypatch.setattr(st, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    samples = list(ds)
+    assert len(samples) == len(ds) == NUM_TRAIN  # counts stay equal
+    skipped = [k for s in samples for k in s.get('skipped_samples', ())]
+    names = [k['sample'] for k in skipped]
+    assert 'shard-000001.tar/noview' in names
+    assert 'shard-000001.tar/flat' in names
+    truncated = [k for k in skipped if k['path'].endswith('000003.tar')]
+    assert 1 <= len(truncated) <= 3
+    assert all('truncated' in k['error'] for k in truncated), truncated
+    assert any('(9, 2)' in k['error'] for k in skipped)
+    assert any('no rendered view' in k['error'] for k in skipped)
+    assert len(logged) == len(skipped)
+    assert all(k['sample'] in msg for k, msg in zip(skipped, logged))
+    # replacements repeat the previous readable sample of the stream
+    assert [s['sample_id'] for s in samples].count('fine') >= 1
+    # without required images the view-less sample is read (and replaces
+    # the flat one)
+    ds = ShardedTriplets('shard-000001.tar', data_root=out,
+                         require_images=False, shuffle_buffer=0)
+    assert [s['sample_id'] for s in ds] == ['noview', 'noview', 'fine']
+
+
+def test_bad_index_is_named(shards):
+    _, out = shards
+    with open(osp.join(out, 'shards.json'), 'w') as f:
+        f.write('{"format": "something else"}')
+    with pytest.raises(ValueError, match='not a shard index'):
+        ShardedTriplets(data_root=out)
+
+
+def test_folder_pipeline_runs_unchanged(shards):
+    _, out = shards
+    pipeline = [
+        dict(type='LoadPointCloud'),
+        dict(type='SamplePoints', num_points=64, method='fps'),
+        dict(type='NormalizePoints'),
+        dict(type='LoadTripletImage', view=1),
+        dict(type='SampleCaption', fixed=0),
+        dict(type='PackCG3DInputs', keys=('points', 'img')),
+    ]
+    ds = ShardedTriplets(data_root=out, pipeline=pipeline)
+    raw = ShardedTriplets(data_root=out)
+    item, first = next(iter(ds)), next(iter(raw))
+    assert item['inputs']['points'].shape == (64, 3)
+    from cg3d_mm.datasets.transforms.decoding import decode_view
+    img = decode_view(first['imgs_bytes'][1], 'view 1')
+    np.testing.assert_array_equal(item['inputs']['imgs'].numpy(),
+                                  img.transpose(2, 0, 1))
+    sample = item['data_samples']
+    assert sample.stream_worker == 0
+    assert sample.img_path.endswith(f'{first["sample_id"]}.001.png')
+    assert sample.class_name in sample.caption
+
+
+def test_runner_builds_an_iterable_dataloader(shards):
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    _, out = shards
+    with DefaultScope.overwrite_default_scope('cg3d_mm'):  # as in a run
+        loader = Runner.build_dataloader(dict(
+            batch_size=4, num_workers=0, sampler=None, drop_last=True,
+            dataset=dict(type='ShardedTriplets', data_root=out,
+                         batch_size=4)), seed=0)
+    assert len(loader) == 4
+    assert sum(len(b['sample_id']) for b in loader) == NUM_TRAIN
+
+
+def test_shards_config_differs_from_the_folder_one_only_in_its_data():
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/cg3d/pointmlp_synthetic-shards_rgb.py')).to_dict()
+    ref = Config.fromfile(osp.join(
+        REPO, 'configs/cg3d/pointmlp_synthetic_rgb.py')).to_dict()
+    shard_loader = cfg['train_dataloader']
+    assert shard_loader['sampler'] is None
+    assert shard_loader['dataset']['type'] == 'ShardedTriplets'
+    assert shard_loader['dataset']['pipeline'] == \
+        ref['train_dataloader']['dataset']['pipeline']
+    assert shard_loader['dataset']['synthetic']['pc_dir'] == \
+        ref['train_dataloader']['dataset']['pc_dir']
+    assert cfg['custom_hooks'][:-1] == ref['custom_hooks']
+    assert cfg['custom_hooks'][-1]['type'] == 'StreamPositionHook'
+    for key in set(cfg) | set(ref):
+        if key not in ('train_dataloader', 'custom_hooks', 'batch_size',
+                       'synthetic_shards'):
+            assert cfg.get(key) == ref.get(key), key

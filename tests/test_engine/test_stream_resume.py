@@ -1,0 +1,110 @@
+"""Kill a training run over shards mid-epoch, resume it: the resumed epoch
+trains on exactly the samples the checkpoint had not consumed."""
+import json
+import os.path as osp
+import signal
+import time
+from collections import Counter
+
+import pytest
+from conftest import TINY_CFG, write_tiny_shapenet
+from test_fault_tolerance import PAUSE_HOOK, _train
+
+ITERS_PER_EPOCH = 4  # 16 training samples / batch 4
+
+# The test's own hook: every trained sample, by iteration and epoch.
+RECORD_HOOK = """
+import json
+import os
+
+from mmengine.hooks import Hook
+
+from cg3d_mm.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RecordSamples(Hook):
+    priority = 'HIGH'  # before PauseForKill stops the run
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        with open(os.environ['RECORD_FILE'], 'a') as f:
+            f.write(json.dumps(dict(
+                iter=runner.iter + 1, epoch=runner.epoch,
+                samples=[s.pts_path for s in data_batch['data_samples']]))
+                + '\\n')
+"""
+
+SHARDS_CFG = """
+train_dataloader = dict(
+    _delete_=True, batch_size=4, num_workers=2, persistent_workers=True,
+    drop_last=True, sampler=None,
+    dataset=dict(type='ShardedTriplets', data_root='{shards}',
+                 shuffle_buffer=5, batch_size=4, pipeline=pipeline))
+custom_imports = dict(imports=['cg3d_mm', 'pause_hook', 'record_hook'],
+                      allow_failed_imports=False)
+custom_hooks = [
+    dict(type='AlternatingOptimizerHook',
+         schedule=('point_encoder', 'visual_prompt')),
+    dict(type='ZeroShotClassesHook'),
+    dict(type='StreamPositionHook'),
+    dict(type='RecordSamples'),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+# checkpoints every 2 iterations: a kill lands after a mid-epoch one
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(by_epoch=False, interval=2,
+                                     max_keep_ckpts=2),
+                     pause=dict(type='PauseForKill'))
+"""
+
+
+def _records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_killed_run_over_shards_resumes_at_its_position(tmp_path):
+    from cg3d_mm.datagen.triplets.to_shards import shapenet_split_to_shards
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=6)
+    shards = str(tmp_path / 'shards')
+    shapenet_split_to_shards(root, shards, num_views=2, samples_per_shard=3)
+    (tmp_path / 'pause_hook.py').write_text(PAUSE_HOOK)
+    (tmp_path / 'record_hook.py').write_text(RECORD_HOOK)
+    cfg = tmp_path / 'tiny_shards.py'
+    cfg.write_text(TINY_CFG.format(data_root=root, max_epochs=3) +
+                   SHARDS_CFG.format(shards=shards))
+
+    # SIGKILLed after iteration 7 (epoch 2), before its checkpoint: the
+    # last one is iter_6, two batches into epoch 2
+    marker, killed_log = tmp_path / 'paused', tmp_path / 'killed.jsonl'
+    victim = _train(cfg, tmp_path / 'work', env=dict(
+        PAUSE_AT_ITER=str(ITERS_PER_EPOCH + 3), PAUSE_MARKER=str(marker),
+        RECORD_FILE=str(killed_log)))
+    deadline = time.time() + 400
+    while not marker.exists():
+        assert victim.poll() is None, victim.stderr.read()[-3000:]
+        assert time.time() < deadline, 'training did not start'
+        time.sleep(0.2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert osp.isfile(tmp_path / 'work' / 'iter_6.pth')
+
+    resumed_log = tmp_path / 'resumed.jsonl'
+    resumed = _train(cfg, tmp_path / 'work', '--resume',
+                     env=dict(RECORD_FILE=str(resumed_log)))
+    assert resumed.wait(timeout=400) == 0, resumed.stderr.read()[-3000:]
+
+    before = [r for r in _records(killed_log) if r['iter'] <= 6]
+    after = _records(resumed_log)
+    assert [r['iter'] for r in after] == list(range(7, 13))
+    for epoch in (1, 2):  # the resumed epoch and the next
+        trained = Counter(s for r in before + after if r['epoch'] == epoch
+                          for s in r['samples'])
+        assert len(trained) == 16 and set(trained.values()) == {1}, epoch
+    # the resumed epoch is the killed run's order carried on: its
+    # iteration 7 is the batch the killed run trained at iteration 7
+    killed7 = [r for r in _records(killed_log) if r['iter'] == 7][0]
+    assert after[0]['samples'] == killed7['samples']
