@@ -18,7 +18,7 @@ from mmengine.logging import print_log
 
 from cg3d_mm.datasets.benchmarks import (BENCHMARKS, Benchmark,
                                          build_benchmark_dataset,
-                                         resolve_data_root)
+                                         config_uses_color, resolve_data_root)
 from cg3d_mm.evaluation.metrics.zeroshot_accuracy import accuracy_summary
 from cg3d_mm.models.utils import load_model_checkpoint, read_checkpoint
 from cg3d_mm.models.utils.checkpoint_loader import prefix_summary
@@ -163,6 +163,8 @@ def run_zeroshot_benchmarks(config: Union[str, Config],
     cfg = load_config(config)
     num_points = int(num_points or config_num_points(cfg))
     root = resolve_data_root(cfg, data_root)
+    # a colour model (its test pipeline loads xyz + rgb) reads colours
+    use_color = config_uses_color(cfg)
     if model is None:
         model = build_zeroshot_model(cfg, checkpoint, device)
     model.eval()
@@ -170,7 +172,8 @@ def run_zeroshot_benchmarks(config: Union[str, Config],
 
     results, skipped = [], []
     for bench in benchmarks:
-        dataset, reason = build_benchmark_dataset(bench, root, num_points)
+        dataset, reason = build_benchmark_dataset(bench, root, num_points,
+                                                  use_color)
         if dataset is None:
             skipped.append(dict(key=bench.key, dataset=bench.name,
                                 variant=bench.variant, reason=reason))
@@ -193,7 +196,8 @@ def run_zeroshot_benchmarks(config: Union[str, Config],
     report = dict(
         config=str(cfg.filename), checkpoint=str(checkpoint) if isinstance(
             checkpoint, (str, os.PathLike)) else None,
-        data_root=root, num_points=num_points, results=results,
+        data_root=root, num_points=num_points, use_color=use_color,
+        results=results,
         skipped=skipped)
     if out_file:
         _write_json(report, out_file)

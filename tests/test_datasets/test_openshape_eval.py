@@ -474,8 +474,19 @@ def test_zeroshot_over_the_synthetic_lvis_split(lvis_world):
     assert 'car_(automobile)' in classes
 
 
-def test_lvis_in_the_benchmark_table(lvis_world, tmp_path):
-    """tools/zeroshot_benchmark.py's run: the LVIS row, xyz and colour."""
+@pytest.fixture(scope='module')
+def small_lvis_world(tmp_path_factory):
+    """A few classes of the synthetic Objaverse-LVIS layout."""
+    from cg3d_mm.datagen.synthetic import generate
+    root = tmp_path_factory.mktemp('small_lvis') / 'world'
+    generate(root, seed=1, shapes_per_class=2, layouts=['lvis'], workers=1,
+             classes=['car', 'chair', 'mug', 'bag', 'lamp'], progress=False)
+    return str(root)
+
+
+def test_lvis_in_the_benchmark_table(small_lvis_world, tmp_path):
+    """tools/zeroshot_benchmark.py's run: the LVIS row for an xyz model and
+    for a colour model (which reads the files' colours)."""
     from conftest import TINY_MODEL_CFG
 
     from cg3d_mm.apis.zeroshot import (BENCHMARKS, format_markdown_table,
@@ -483,14 +494,68 @@ def test_lvis_in_the_benchmark_table(lvis_world, tmp_path):
     lvis = [b for b in BENCHMARKS if b.key == 'objaverse_lvis']
     assert [(b.name, b.dataset['type']) for b in lvis] == [
         ('ObjaverseLVIS', 'ObjaverseLVIS')]
-    config = tmp_path / 'tiny.py'
-    config.write_text(TINY_MODEL_CFG)
-    model = _tiny_model(3)
-    report = run_zeroshot_benchmarks(
-        str(config), None, data_root=lvis_world, benchmarks=lvis,
-        model=model, progress=False, batch_size=16)
-    (row, ) = report['results']
-    assert row['key'] == 'objaverse_lvis' and row['points'] == 128
-    assert row['n'] == len(json.load(open(osp.join(
-        lvis_world, 'OpenShape', LVIS_SPLIT))))
-    assert '| ObjaverseLVIS | - | 128 |' in format_markdown_table(report)
+    with open(osp.join(small_lvis_world, 'OpenShape', LVIS_SPLIT)) as f:
+        num_shapes = len(json.load(f))
+    for channels in (3, 6):
+        config = tmp_path / f'tiny{channels}.py'
+        config.write_text(TINY_MODEL_CFG.replace(
+            'use_dims=(0, 1, 2)', f'use_dims={tuple(range(channels))}'))
+        model = _tiny_model(channels)
+        seen = []
+        model.register_forward_pre_hook(
+            lambda m, args, kwargs: seen.append(
+                kwargs['inputs']['points'][0].shape), with_kwargs=True)
+        report = run_zeroshot_benchmarks(
+            str(config), None, data_root=small_lvis_world, benchmarks=lvis,
+            model=model, progress=False, batch_size=16)
+        assert report['use_color'] == (channels == 6)
+        (row, ) = report['results']
+        assert row['key'] == 'objaverse_lvis' and row['points'] == 128
+        assert row['n'] == num_shapes == sum(map(sum, row['confusion']))
+        assert row['classes'] == sorted(
+            ['car_(automobile)', 'chair', 'mug', 'suitcase', 'lamp'])
+        assert seen and all(s == (128, channels) for s in seen)
+        assert '| ObjaverseLVIS | - | 128 |' in format_markdown_table(report)
+
+
+def test_colour_pipelines_of_the_benchmarks(small_lvis_world, tmp_path):
+    """Colour models read the files' colours, or OpenShape's grey for a
+    source without colours; xyz models read xyz."""
+    from data_writers import write_modelnet
+    from mmengine.config import Config
+
+    from cg3d_mm.datasets.benchmarks import (BENCHMARKS,
+                                             build_benchmark_dataset,
+                                             config_uses_color)
+    bench = {b.key: b for b in BENCHMARKS}
+    lvis, _ = build_benchmark_dataset(bench['objaverse_lvis'],
+                                      small_lvis_world, 64, use_color=True)
+    pts = lvis[0]['inputs']['points'].numpy()
+    assert pts.shape == (64, 6) and len(np.unique(pts[:, 3:], axis=0)) > 1
+    # the sampled rows are rows of the file: each point keeps its colour
+    info = lvis.get_data_info(0)
+    full = lvis.read_shape(info['pts_path'])
+    info['points'] = full.copy()
+    for t in lvis.pipeline.transforms[:2]:  # LoadPointCloud, SamplePoints
+        info = t(info)
+    rows = {r.tobytes() for r in full}
+    assert info['points'].shape == (64, 6)
+    assert all(r.tobytes() in rows for r in info['points'])
+    xyz_only, _ = build_benchmark_dataset(bench['objaverse_lvis'],
+                                          small_lvis_world, 64)
+    assert xyz_only.use_color is False
+    assert xyz_only[0]['inputs']['points'].shape == (64, 3)
+    write_modelnet(tmp_path / 'modelnet40_normal_resampled', train=0,
+                   test=1, rows=100)
+    mn, _ = build_benchmark_dataset(bench['modelnet40'], str(tmp_path), 64,
+                                    use_color=True)
+    grey = mn[0]['inputs']['points']
+    assert grey.shape == (64, 6) and bool((grey[:, 3:] == 0.4).all())
+    load6 = [dict(type='LoadPointCloud', use_dims=XYZ_RGB)]
+    assert config_uses_color(Config(dict(test_pipeline=load6)))
+    assert not config_uses_color(Config(dict(
+        test_pipeline=load6, test_dataloader=dict(dataset=dict(
+            pipeline=[dict(type='LoadPointCloud')])))))
+    assert config_uses_color(Config(dict(model=dict(backbone=dict(
+        in_channels=6)))))
+    assert not config_uses_color(Config(dict(model=dict(backbone=dict()))))
