@@ -1,4 +1,6 @@
 from .captions import SampleCaption
+from .colors import (AddConstantColor, JitterColor, NormalizeColor,
+                     RandomDropColor)
 from .formatting import PackCG3DInputs
 from .loading import (LoadPointCloud, LoadTripletImage, ResizeImage,
                       UnreadableSampleError, read_points)
@@ -11,5 +13,6 @@ __all__ = [
     'LoadPointCloud', 'LoadTripletImage', 'ResizeImage',
     'UnreadableSampleError', 'read_points', 'JitterPoints', 'NormalizePoints',
     'PerturbRotation', 'RandomDropPoints', 'RandomRotatePoints',
-    'RandomScaleTranslate', 'SamplePoints'
+    'RandomScaleTranslate', 'SamplePoints',
+    'AddConstantColor', 'JitterColor', 'NormalizeColor', 'RandomDropColor'
 ]

@@ -1,5 +1,11 @@
-"""Point-cloud transforms of the CG3D recipe (numpy, (N, C) xyz-first)."""
-from typing import Optional, Sequence, Tuple
+"""Point-cloud transforms of the CG3D recipe (numpy, (N, C) xyz-first).
+
+They change xyz only; further columns (colours, normals, ...) travel with
+their points unchanged (sampling and dropping keep rows together). The
+rotations also rotate normals when told which columns hold them
+(``normal_dims``): a column is never assumed to be a normal.
+"""
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -127,15 +133,21 @@ class RandomRotatePoints(BaseTransform):
         angle_range (tuple[float]): Uniform angle range in radians; None
             for no continuous rotation.
         prob (float): Probability of applying each of the two rotations.
+        normal_dims (Sequence[int], optional): Three columns holding unit
+            normals, rotated with xyz (e.g. (3, 4, 5) for ModelNet with
+            ``use_normals``). Defaults to None: only xyz rotates, colours
+            and other columns are kept.
     """
 
     def __init__(self, up_axis: str = 'y', quarter_turns: bool = False,
                  angle_range: Optional[Tuple[float, float]] = (-np.pi, np.pi),
-                 prob: float = 1.0) -> None:
+                 prob: float = 1.0,
+                 normal_dims: Optional[Sequence[int]] = None) -> None:
         self.axis = _AXES[up_axis]
         self.quarter_turns = quarter_turns
         self.angle_range = angle_range
         self.prob = prob
+        self.normal_dims = _check_normal_dims(normal_dims)
 
     def transform(self, results: dict) -> dict:
         angle = 0.0
@@ -144,26 +156,48 @@ class RandomRotatePoints(BaseTransform):
         if self.angle_range is not None and np.random.rand() < self.prob:
             angle += np.random.uniform(*self.angle_range)
         if angle != 0.0:
-            results['points'] = _rotate(results['points'],
-                                        _rotation_about(self.axis, angle))
+            results['points'] = _rotate(results, _rotation_about(
+                self.axis, angle), self.normal_dims)
         return results
 
 
-def _rotate(pts: np.ndarray, rot: np.ndarray) -> np.ndarray:
-    pts = pts.copy()
+def _check_normal_dims(
+        normal_dims: Optional[Sequence[int]]) -> Optional[List[int]]:
+    if normal_dims is None:
+        return None
+    dims = [int(d) for d in normal_dims]
+    if len(dims) != 3 or len(set(dims)) != 3 or min(dims) < 3:
+        raise ValueError('normal_dims must be three distinct columns after '
+                         f'xyz (e.g. (3, 4, 5)), got {normal_dims!r}')
+    return dims
+
+
+def _rotate(results: dict, rot: np.ndarray,
+            normal_dims: Optional[List[int]]) -> np.ndarray:
+    """xyz (and the normal columns, if any) rotated; the rest unchanged."""
+    pts = results['points'].copy()
     pts[:, :3] = pts[:, :3] @ rot.T
-    if pts.shape[1] >= 6:  # normals rotate with the points
-        pts[:, 3:6] = pts[:, 3:6] @ rot.T
+    if normal_dims is not None:
+        if pts.shape[1] <= max(normal_dims):
+            raise ValueError(
+                f'{_source(results)}: normal_dims={normal_dims} but the '
+                f'points have shape {tuple(pts.shape)}')
+        pts[:, normal_dims] = pts[:, normal_dims] @ rot.T
     return pts
 
 
 @TRANSFORMS.register_module()
 class PerturbRotation(BaseTransform):
-    """Small random rotation about all axes (sigma 0.06, clip 0.18 rad)."""
+    """Small random rotation about all axes (sigma 0.06, clip 0.18 rad).
+
+    ``normal_dims``: as in :class:`RandomRotatePoints` (default: xyz only).
+    """
 
     def __init__(self, sigma: float = 0.06, clip: float = 0.18,
-                 prob: float = 1.0) -> None:
+                 prob: float = 1.0,
+                 normal_dims: Optional[Sequence[int]] = None) -> None:
         self.sigma, self.clip, self.prob = sigma, clip, prob
+        self.normal_dims = _check_normal_dims(normal_dims)
 
     def transform(self, results: dict) -> dict:
         if np.random.rand() < self.prob:
@@ -171,7 +205,7 @@ class PerturbRotation(BaseTransform):
                              self.clip)
             rot = (_rotation_about(2, angles[2]) @ _rotation_about(
                 1, angles[1]) @ _rotation_about(0, angles[0]))
-            results['points'] = _rotate(results['points'], rot)
+            results['points'] = _rotate(results, rot, self.normal_dims)
         return results
 
 

@@ -12,6 +12,35 @@ def uses_mmcv_point_ops(backbone: nn.Module) -> bool:
     return not type(backbone).__module__.startswith('cg3d_mm.')
 
 
+def sa_point_channels(backbone: nn.Module) -> Optional[int]:
+    """Channels per input point (xyz first) an mmdet3d PointNet++ backbone
+    (``SA_modules``) was built for, or None if it cannot be told.
+
+    mmdet3d does not keep its ``in_channels``: the first SA layer's input
+    width is ``in_channels - 3`` point features (+ 3 grouped offsets with
+    ``use_xyz``).
+    """
+    try:
+        first = backbone.SA_modules[0]
+        width = first.mlps[0][0].conv.in_channels
+        use_xyz = bool(getattr(first.groupers[0], 'use_xyz', True))
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return int(width) - (3 if use_xyz else 0) + 3
+
+
+def _check_channels(backbone: nn.Module, points: Tensor) -> None:
+    channels = sa_point_channels(backbone)
+    if channels is not None and (points.dim() != 3
+                                 or points.shape[-1] != channels):
+        raise ValueError(
+            f'{type(backbone).__name__} was built for points (B, N, '
+            f'{channels}) (in_channels={channels}: xyz + {channels - 3} '
+            f'feature channels), got {tuple(points.shape)}; the backbone\'s '
+            'in_channels must match the columns the pipeline loads '
+            '(LoadPointCloud use_dims)')
+
+
 def global_point_feats(backbone: nn.Module, neck: Optional[nn.Module],
                        points: Tensor,
                        mmcv_ops: Optional[bool] = None) -> Tensor:
@@ -24,6 +53,8 @@ def global_point_feats(backbone: nn.Module, neck: Optional[nn.Module],
     """
     if mmcv_ops is None:
         mmcv_ops = uses_mmcv_point_ops(backbone)
+    if mmcv_ops:  # cg3d_mm's own backbones check their inputs themselves
+        _check_channels(backbone, points)
     if points.is_cuda or not mmcv_ops:
         feats = backbone(points)
     else:

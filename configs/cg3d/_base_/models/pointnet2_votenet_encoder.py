@@ -5,7 +5,9 @@
 pointnet2_backbone = dict(
     type='PointNet2SASSG',
     # xyz only. VoteNet reads xyz + height (in_channels=4): its config
-    # zero-pads the first SA layer's input channels on load.
+    # zero-pads the first SA layer's input channels on load. Coloured points
+    # (xyz + RGB, e.g. _base_/datasets/synthetic_triplets_rgb.py): 6, the
+    # RGB being the per-point features of the first SA layer.
     in_channels=3,
     # VoteNet's radii and group sizes (normalize_xyz divides offsets by the
     # radius) with fewer centres for 1024-point objects in the unit sphere
