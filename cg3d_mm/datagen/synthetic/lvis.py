@@ -33,6 +33,7 @@ from .categories import CategoryInfo
 from .fileio import makedirs
 from .sampling import normalize_unit_sphere, sample_surface
 from .seeding import model_id, object_rng
+from .shapenet import face_rgb
 from .shapes import build_shape
 
 POINTS_PER_SHAPE = 10000
@@ -108,7 +109,7 @@ def write_lvis_object(root: str, task: LVISTask, seed: int) -> None:
     points, _, face = sample_surface(vertices, faces, POINTS_PER_SHAPE, rng)
     data = dict(
         xyz=normalize_unit_sphere(points).astype(np.float32),
-        rgb=colors[face, :3].astype(np.float32) / np.float32(255.),
+        rgb=face_rgb(colors, face),
         id=task.uid, dataset='Objaverse', group=GROUP)
     np.save(_shape_file(root, task), data, allow_pickle=True)
 
