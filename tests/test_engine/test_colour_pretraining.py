@@ -1,7 +1,8 @@
 """Colour end to end: the colour demo config (pointmlp_synthetic_rgb.py)
 pretrains a few iterations on a small coloured synthetic world through
-mmengine's Runner, then its checkpoint classifies coloured points zero-shot
-and encodes coloured clouds."""
+mmengine's Runner; its checkpoint then classifies coloured points zero-shot
+(and ModelNet40 with a constant grey), encodes coloured clouds, indexes
+them for retrieval and initialises the colour fine-tuning config."""
 import os.path as osp
 
 import numpy as np
@@ -117,3 +118,27 @@ def test_colour_pretraining_then_zeroshot_on_coloured_points(tmp_path):
     assert len(index) == len(test)
     _, idx = index.search(emb[0], topk=1)
     assert index.items[int(idx[0, 0])]['path'] == osp.abspath(pc_file)
+
+    # fine-tuning from the colour checkpoint on the coloured ShapeNet55
+    # classes (the colour fine-tune config with the tiny encoder)
+    ft = Config.fromfile(osp.join(
+        REPO, 'configs', 'cg3d', 'finetune',
+        'pointmlp_cg3d_synthetic-shapenet55_rgb.py'))
+    ft.model.backbone.update(cfg.model.backbone)
+    ft.model.backbone.init_cfg.checkpoint = ckpt
+    ft.model.head.update(in_channels=128, num_classes=len(CLASSES))
+    for split in ('train', 'val', 'test'):
+        loader = ft[f'{split}_dataloader']
+        loader.update(batch_size=4, num_workers=0, persistent_workers=False)
+        loader.dataset.update(data_root=root, synthetic=None,
+                              serialize_data=False)
+    ft.train_cfg.update(max_epochs=1, val_interval=2)
+    ft.param_scheduler[0].T_max = 1
+    ft.work_dir = str(tmp_path / 'finetune')
+    runner = Runner.from_cfg(ft)
+    runner.model.init_weights()
+    assert torch.equal(runner.model.backbone.embedding.linear.weight,
+                       state['backbone.embedding.linear.weight'])
+    runner.train()
+    metrics = runner.test()
+    assert 0 <= metrics['accuracy/top1'] <= 100
