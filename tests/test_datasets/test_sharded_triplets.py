@@ -321,3 +321,58 @@ def test_shards_config_differs_from_the_folder_one_only_in_its_data():
         if key not in ('train_dataloader', 'custom_hooks', 'batch_size',
                        'synthetic_shards'):
             assert cfg.get(key) == ref.get(key), key
+
+
+def _tool(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name.replace('/', '_'), osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_converter_tool_reads_a_config_or_a_data_root(tmp_path):
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=6)
+    tool = _tool('dataset_converters/triplets_to_shards')
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "default_scope = 'cg3d_mm'\n"
+        f"train_dataloader = dict(dataset=dict(type='ShapeNetTriplets', "
+        f"data_root='{root}', num_views=2, pipeline=[dict(type='"
+        "LoadPointCloud')]))\n")
+    tool.main([str(cfg), '--out', str(tmp_path / 'a'), '--no-progress',
+               '--samples-per-shard', '5'])
+    tool.main(['--data-root', root, '--split', 'test', '--num-views', '2',
+               '--out', str(tmp_path / 'b'), '--no-progress'])
+    a = ShardedTriplets(data_root=str(tmp_path / 'a'))
+    assert len(a) == NUM_TRAIN and len(a.shards) == 4
+    assert len(next(iter(a))['imgs_bytes']) == 2
+    b = ShardedTriplets(data_root=str(tmp_path / 'b'))
+    assert len(b) == 4 and len(b.shards) == 1
+    with pytest.raises(FileExistsError, match='exists'):
+        tool.main([str(cfg), '--out', str(tmp_path / 'a')])
+
+
+def test_prepare_triplets_writes_shards_per_split(tmp_path):
+    trimesh = pytest.importorskip('trimesh')
+    meshes = tmp_path / 'meshes'
+    for c, mesh in (('box', trimesh.creation.box((0.6, 1.0, 0.4))),
+                    ('cone', trimesh.creation.cone(0.5, 1.0, sections=8))):
+        for i in range(3):
+            os.makedirs(meshes / c, exist_ok=True)
+            mesh.export(str(meshes / c / f'{i}.obj'))
+    tool = _tool('prepare_triplets')
+    out, shard_root = tmp_path / 'out', tmp_path / 'shards'
+    assert tool.main([str(meshes), str(out), '--format', 'folder',
+                      '--points', '64', '--views', '2', '--image-size',
+                      '24', '--workers', '1', '--val-ratio', '0',
+                      '--test-ratio', '0.34', '--shards', str(shard_root),
+                      '--samples-per-shard', '2', '--no-progress']) == 0
+    train = ShardedTriplets(data_root=str(shard_root / 'train'))
+    test = ShardedTriplets(data_root=str(shard_root / 'test'))
+    assert len(train) + len(test) == 6 and len(test) == 2
+    sample = next(iter(train))
+    assert sample['points'].shape == (64, 6)  # coloured points
+    assert len(sample['imgs_bytes']) == 2
+    assert sorted(train.metainfo['classes']) == ['box', 'cone']

@@ -108,3 +108,84 @@ def test_killed_run_over_shards_resumes_at_its_position(tmp_path):
     # iteration 7 is the batch the killed run trained at iteration 7
     killed7 = [r for r in _records(killed_log) if r['iter'] == 7][0]
     assert after[0]['samples'] == killed7['samples']
+
+
+class _Sample:
+    def __init__(self, worker):
+        self.metainfo = dict(stream_worker=worker)
+
+
+class _Dataset:
+    """What the hook needs of ShardedTriplets."""
+    num_samples, batch_size = 40, 2
+
+    def __init__(self):
+        self.calls = []
+
+    def set_epoch(self, epoch, consumed=None):
+        self.calls.append((epoch, consumed))
+
+    def worker_plan(self, *args):
+        raise AssertionError('not used by the hook')
+
+    def samples_per_rank(self, world_size):
+        return self.num_samples // world_size
+
+
+def _runner(epoch, it, workers=2):
+    from types import SimpleNamespace
+    loader = SimpleNamespace(num_workers=workers, batch_size=2,
+                             dataset=_Dataset())
+    return SimpleNamespace(train_dataloader=loader, epoch=epoch, iter=it)
+
+
+def test_hook_saves_and_restores_the_position():
+    from cg3d_mm.engine.hooks import StreamPositionHook
+    hook, runner = StreamPositionHook(), _runner(epoch=1, it=10)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    assert runner.train_dataloader.dataset.calls == [(1, None)]
+    batch = dict(data_samples=[_Sample(0), _Sample(0)])
+    hook.after_train_iter(runner, 0, batch)
+    hook.after_train_iter(runner, 1, dict(data_samples=[_Sample(1)] * 2))
+    hook.after_train_iter(runner, 2, batch)
+    ckpt = dict(meta=dict(epoch=1, iter=13))
+    hook.before_save_checkpoint(runner, ckpt)
+    assert ckpt['stream_position']['consumed'] == [4, 2]
+
+    resumed = _runner(epoch=1, it=13)
+    hook = StreamPositionHook()
+    hook.after_load_checkpoint(resumed, ckpt)
+    hook.before_train_epoch(resumed)
+    assert resumed.train_dataloader.dataset.calls == [(1, [4, 2])]
+    # an epoch-end checkpoint holds no position
+    hook.after_train_epoch(resumed)
+    end = dict(meta=dict(epoch=2, iter=20))
+    hook.before_save_checkpoint(resumed, end)
+    assert 'stream_position' not in end
+    # and the next epoch starts from its beginning
+    resumed.epoch = 2
+    hook.before_train_epoch(resumed)
+    assert resumed.train_dataloader.dataset.calls[-1] == (2, None)
+
+    # weights loaded into a fresh run (iteration 0): no skipping
+    fresh = _runner(epoch=1, it=0)
+    hook = StreamPositionHook()
+    hook.after_load_checkpoint(fresh, ckpt)
+    hook.before_train_epoch(fresh)
+    assert fresh.train_dataloader.dataset.calls == [(1, None)]
+
+    # another worker count: the consumed fraction (6 of 20) per worker
+    other = _runner(epoch=1, it=13, workers=4)
+    hook = StreamPositionHook()
+    hook.after_load_checkpoint(other, ckpt)
+    hook.before_train_epoch(other)
+    assert other.train_dataloader.dataset.calls == [(1, [1, 1, 1, 1])]
+
+
+def test_hook_refuses_a_mismatched_batch_size():
+    from cg3d_mm.engine.hooks import StreamPositionHook
+    runner = _runner(epoch=0, it=0)
+    runner.train_dataloader.dataset.batch_size = 3
+    with pytest.raises(ValueError, match='batch_size'):
+        StreamPositionHook().before_train(runner)
