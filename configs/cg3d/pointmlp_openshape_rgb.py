@@ -24,10 +24,8 @@ custom_hooks = [
     dict(type='AlternatingOptimizerHook', schedule=('point_encoder', )),
     dict(type='ZeroShotClassesHook'),
 ]
-param_scheduler = dict(_delete_=True, point_encoder=[
-    dict(type='CosineAnnealingLR', T_max=_base_.max_epochs, eta_min=1e-6,
-         by_epoch=True, convert_to_iter_based=True)
-])
+# the prompts' optimizer never steps: no schedule for it
+param_scheduler = dict(visual_prompt=[])
 
 test_pipeline = [
     dict(type='LoadPointCloud', use_dims=_base_.point_dims),

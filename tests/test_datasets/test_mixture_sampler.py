@@ -109,6 +109,34 @@ def test_split_by_ratio_sums_to_total():
         assert sum(split_by_ratio(total, (0.3, 1.7, 2))) == total
 
 
+def shrink_for_cpu(cfg, work_dir, max_epochs=2):
+    """A pretraining config made tiny in place: the demo's CLIP
+    architecture with random weights, a narrow PointMLP, 128 points,
+    batches of 4 read in the main process, ``max_epochs`` epochs."""
+    clip = dict(model_name='cg3d-tiny-vit', pretrained=None)
+    cfg.model.img_backbone.clip = clip
+    cfg.model.text_encoder.clip = clip
+    cfg.model.backbone.update(embed_channels=8, num_anchors=(64, 32, 16, 8),
+                              num_neighbors=8, pre_blocks=(1, 1, 1, 1),
+                              pos_blocks=(1, 1, 1, 1))
+    cfg.model.head.update(in_channels=128, embed_dim=256)
+    loaders = [cfg.get(f'{s}_dataloader') for s in ('train', 'val', 'test')]
+    for loader in filter(None, loaders):
+        loader.update(batch_size=4, num_workers=0, persistent_workers=False)
+        ds = loader.dataset
+        for part in ds.get('datasets', [ds]):
+            for step in part.pipeline:
+                if step['type'] in ('SamplePoints', 'RandomDropPoints'):
+                    step.update({k: 128 for k in ('num_points',
+                                                  'min_points') if k in step})
+    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
+    for schedulers in cfg.param_scheduler.values():
+        for scheduler in schedulers:
+            scheduler['T_max'] = max_epochs
+    cfg.work_dir = work_dir
+    return cfg
+
+
 class RecordBatches(Hook):
     """Which samples of each training batch carried a view, and the losses
     of each step."""
@@ -118,7 +146,8 @@ class RecordBatches(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        self.flags.append([s.has_img for s in data_batch['data_samples']])
+        self.flags.append([s.get('has_img') for s in
+                           data_batch['data_samples']])
         self.losses.append(set(outputs))
 
 
@@ -134,31 +163,13 @@ def test_mixture_config_trains_on_two_layouts(tmp_path, repo_root):
                               part='train_b')
     cfg = Config.fromfile(osp.join(
         repo_root, 'configs/cg3d/pointmlp_synthetic-mixture_rgb.py'))
-    clip = dict(model_name='cg3d-tiny-vit', pretrained=None)
-    cfg.model.img_backbone.clip = clip
-    cfg.model.text_encoder.clip = clip
-    cfg.model.backbone.update(embed_channels=8, num_anchors=(64, 32, 16, 8),
-                              num_neighbors=8)
-    cfg.model.head.in_channels = 128
-    loader = cfg.train_dataloader
-    loader.update(batch_size=4, num_workers=0, persistent_workers=False)
-    ulip2, openshape = loader.dataset.datasets
+    shrink_for_cpu(cfg, str(tmp_path / 'work'))
+    ulip2, openshape = cfg.train_dataloader.dataset.datasets
     ulip2.update(data_root=half_a, synthetic=None)
     openshape.update(data_root=half_b, synthetic=None)
     openshape.pipeline[-1]['blank_img_size'] = 32  # the tiny renders
-    for ds_cfg in (ulip2, openshape):
-        for step in ds_cfg.pipeline:
-            if step['type'] in ('SamplePoints', 'RandomDropPoints'):
-                step.update({k: 128 for k in ('num_points', 'min_points')
-                             if k in step})
     for split in ('val_dataloader', 'test_dataloader'):
-        cfg[split].update(num_workers=0, persistent_workers=False)
         cfg[split].dataset.update(data_root=src, synthetic=None, num_views=3)
-        cfg[split].dataset.pipeline[1]['num_points'] = 128
-    cfg.train_cfg.update(max_epochs=2, val_interval=2)
-    cfg.param_scheduler.point_encoder[0]['T_max'] = 2
-    cfg.param_scheduler.visual_prompt[0]['T_max'] = 2
-    cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     record = RecordBatches()
     runner.register_hook(record)

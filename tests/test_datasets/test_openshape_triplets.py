@@ -167,3 +167,42 @@ def test_converter_writes_what_the_dataset_reads(tmp_path):
     assert info['dataset'] == 'ShapeNet'
     assert shape['text'] and shape['blip_caption'] and shape['msft_caption']
     assert ds[0]['data_samples'].has_img is False
+
+
+@pytest.mark.slow  # end-to-end: a Runner
+# no "scheduler.step() before optimizer.step()" for the idle prompts
+@pytest.mark.filterwarnings('error::UserWarning')
+def test_openshape_config_trains_the_point_text_loss_only(tmp_path,
+                                                          repo_root):
+    import torch
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from test_mixture_sampler import RecordBatches, shrink_for_cpu
+    from test_ulip_triplets import _cg3d_source
+    src = _cg3d_source(tmp_path)
+    root = convert_triplets(src, str(tmp_path / 'data'), 'openshape',
+                            part='all')
+    cfg = Config.fromfile(osp.join(repo_root,
+                                   'configs/cg3d/pointmlp_openshape_rgb.py'))
+    shrink_for_cpu(cfg, str(tmp_path / 'work'), max_epochs=1)
+    cfg.train_dataloader.dataset.data_root = root
+    cfg.test_dataloader.dataset = dict(
+        type='ShapeNetTriplets', data_root=src, pc_dir='shapenet_pc_rgb',
+        ann_file='test_img.txt', num_views=3, test_mode=True,
+        pipeline=cfg.test_dataloader.dataset.pipeline)
+    runner = Runner.from_cfg(cfg)
+    prompts = {k: v.detach().clone()
+               for k, v in runner.model.img_backbone.named_parameters()
+               if v.requires_grad}
+    assert prompts
+    record = RecordBatches()
+    runner.register_hook(record)
+    runner.train()
+    assert len(record.losses) == 4
+    assert all(losses == {'loss', 'loss_point_text'}
+               for losses in record.losses)
+    for k, v in runner.model.img_backbone.named_parameters():
+        if k in prompts:
+            assert torch.equal(v, prompts[k]), k
+    assert runner.model.skipped_prompt_steps == 0
+    assert 0 <= runner.test()['zeroshot/top1'] <= 100

@@ -287,3 +287,50 @@ def test_convert_requires_colour_for_the_coloured_layouts(tmp_path):
         convert_triplets(src, str(tmp_path / 'o'), 'ulip2_objaverse')
     assert not osp.exists(tmp_path / 'o')  # nothing half-written
     assert [n for n in os.listdir(tmp_path) if n.startswith('.o')] == []
+
+
+def _tiny_test_split(cfg, src, pc_dir='shapenet_pc'):
+    """Zero-shot test on the CG3D-layout source instead of ModelNet40."""
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    cfg.test_dataloader.dataset = dict(
+        type='ShapeNetTriplets', data_root=src, pc_dir=pc_dir,
+        ann_file='test_img.txt', num_views=3, test_mode=True,
+        pipeline=pipeline)
+
+
+@pytest.mark.slow  # end-to-end: a Runner
+@pytest.mark.parametrize('config,layout', [
+    ('pointmlp_ulip-shapenet', 'ulip_shapenet'),
+    ('pointmlp_ulip2-objaverse_rgb', 'ulip2_objaverse')])
+def test_config_trains_all_three_losses_on_its_layout(tmp_path, repo_root,
+                                                      config, layout):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from test_mixture_sampler import RecordBatches, shrink_for_cpu
+    src = _cg3d_source(tmp_path)
+    root = convert_triplets(src, str(tmp_path / 'data'), layout, part='all')
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/cg3d',
+                                   f'{config}.py'))
+    shrink_for_cpu(cfg, str(tmp_path / 'work'), max_epochs=1)
+    cfg.train_dataloader.dataset.data_root = root
+    if layout == 'ulip_shapenet':
+        degrees = (0, 120, 240)
+        cfg.train_dataloader.dataset.view_degrees = degrees
+        cfg.val_dataloader.dataset.update(data_root=root,
+                                          view_degrees=degrees)
+        _tiny_test_split(cfg, src)
+    else:
+        # the converter's uid list of the training split (the caption
+        # file holds every split's objects)
+        cfg.train_dataloader.dataset.ann_file = 'train.txt'
+        _tiny_test_split(cfg, src, pc_dir='shapenet_pc_rgb')
+    runner = Runner.from_cfg(cfg)
+    record = RecordBatches()
+    runner.register_hook(record)
+    runner.train()
+    assert len(record.losses) == 4  # 16 training shapes, batches of 4
+    assert record.losses[0] == {'loss', 'loss_point_text',
+                                'loss_point_image'}
+    assert record.losses[1] == {'loss', 'loss_image_text'}
+    assert all(all(batch) for batch in record.flags)
+    assert 0 <= runner.test()['zeroshot/top1'] <= 100

@@ -21,7 +21,6 @@ from cg3d_mm.datasets.transforms.loading import LoadOpenShapeShape
 from cg3d_mm.engine import AlternatingOptimizerHook, ZeroShotClassesHook
 from cg3d_mm.evaluation import ZeroShotAccuracy
 from mmengine.dataset import DefaultSampler
-from mmengine.optim import CosineAnnealingLR
 
 model.merge(dict(backbone=dict(in_channels=6)))
 train_pipeline = [
@@ -84,14 +83,7 @@ custom_hooks = [
     dict(type=AlternatingOptimizerHook, schedule=('point_encoder', )),
     dict(type=ZeroShotClassesHook)
 ]
-param_scheduler = dict(point_encoder=[
-    dict(
-        type=CosineAnnealingLR,
-        T_max=100,
-        eta_min=1e-06,
-        by_epoch=True,
-        convert_to_iter_based=True)
-])
+param_scheduler.merge(dict(visual_prompt=[]))
 test_pipeline = [
     dict(type=LoadPointCloud, use_dims=(0, 1, 2, 3, 4, 5)),
     dict(type=SamplePoints, num_points=1024, method='fps'),
