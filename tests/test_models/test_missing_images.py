@@ -191,3 +191,104 @@ def test_pack_blank_image_for_a_source_without_views():
             dict(points=pts, caption='a chair', pts_path='x/shape.npy'))
     with pytest.raises(ValueError, match='blank_img_size'):
         PackCG3DInputs(blank_img_size=0)
+
+
+# Two gloo processes, one of which holds no view at all: the masked,
+# gathered image losses and the updates equal one process holding the
+# global batch (GroupNorm: no per-process batch statistics).
+DIST_MODEL = dict(
+    type='CG3D',
+    backbone=dict(type='PointTransformer', num_groups=8, group_size=8,
+                  encoder_channels=32, encoder_hidden_channels=(16, 32, 64),
+                  embed_dims=32, depth=2, num_heads=2, pos_hidden_channels=16,
+                  drop_path_rate=0.,
+                  encoder_norm_cfg=dict(type='GN', num_groups=4)),
+    img_backbone=dict(type='PromptedCLIPViT', clip=CLIP),
+    text_encoder=dict(type='CLIPTextEncoder', clip=CLIP),
+    head=dict(type='CG3DHead', in_channels=64, embed_dim=256,
+              gather_across_ranks=True))
+DIST_OPTIM = dict(
+    point_encoder=dict(type='OptimWrapper',
+                       optimizer=dict(type='SGD', lr=0.5)),
+    visual_prompt=dict(type='OptimWrapper',
+                       optimizer=dict(type='SGD', lr=0.5)))
+# rank 0 has no view, rank 1 three of four
+GLOBAL_FLAGS = [False, False, False, False, True, False, True, True]
+
+
+def _dist_batch(lo, hi):
+    g = torch.Generator().manual_seed(123)
+    n = len(GLOBAL_FLAGS)
+    pts = torch.randn(n, 96, 3, generator=g)
+    imgs = torch.randint(0, 256, (n, 3, 32, 32), generator=g,
+                         dtype=torch.uint8)
+    imgs[~torch.tensor(GLOBAL_FLAGS)] = 0  # blank images
+    return dict(
+        inputs=dict(points=list(pts[lo:hi]), imgs=list(imgs[lo:hi])),
+        data_samples=[PointDataSample(metainfo=dict(
+            caption=f'a photo of a c{i % 3}.', has_img=GLOBAL_FLAGS[i]))
+            for i in range(lo, hi)])
+
+
+def _dist_build():
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(DIST_MODEL))
+    ctor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+        type='CG3DOptimWrapperConstructor',
+        optim_wrapper_cfg=copy.deepcopy(DIST_OPTIM)))
+    return model, ctor
+
+
+def _two_steps(model, optim, data):
+    logs = []
+    for phase in ('point_encoder', 'visual_prompt'):
+        inner = getattr(model, 'module', model)
+        inner.train_phase = phase
+        log = model.train_step(copy.deepcopy(data), optim)
+        logs.append({k: float(v.detach()) for k, v in log.items()})
+    inner = getattr(model, 'module', model)
+    params = {k.replace('.module.', '.'): v.detach().clone()
+              for k, v in inner.named_parameters() if v.requires_grad}
+    return logs, params
+
+
+def _dist_worker(rank, world, init_file, out_dir):
+    import os.path as osp
+
+    import torch.distributed as dist
+    from mmengine.model import MMSeparateDistributedDataParallel
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=world)
+    model, ctor = _dist_build()
+    wrapped = MMSeparateDistributedDataParallel(model)
+    per = len(GLOBAL_FLAGS) // world
+    logs, params = _two_steps(wrapped, ctor(model),
+                              _dist_batch(rank * per, (rank + 1) * per))
+    torch.save(dict(logs=logs, params=params),
+               osp.join(out_dir, f'rank{rank}.pth'))
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow  # two processes
+@pytest.mark.timeout(600)
+def test_two_processes_one_without_views_match_one_process(tmp_path):
+    import torch.multiprocessing as mp
+    mp.spawn(_dist_worker, args=(2, str(tmp_path / 'init'), str(tmp_path)),
+             nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f'rank{r}.pth', weights_only=True)
+             for r in range(2)]
+    model, ctor = _dist_build()
+    logs, params = _two_steps(model, ctor(model),
+                              _dist_batch(0, len(GLOBAL_FLAGS)))
+    assert set(logs[0]) == {'loss', 'loss_point_text', 'loss_point_image'}
+    assert set(logs[1]) == {'loss', 'loss_image_text'}
+    for r in ranks:
+        for got, want in zip(r['logs'], logs):
+            assert got.keys() == want.keys()
+            for k in want:
+                assert got[k] == pytest.approx(want[k], rel=1e-4,
+                                               abs=1e-5), k
+        for k, v in params.items():
+            assert torch.allclose(r['params'][k], v, rtol=1e-4,
+                                  atol=1e-5), k
