@@ -75,8 +75,7 @@ def _epoch_rate(make_loader: Callable[[], DataLoader], epochs: int,
         before_epoch(epoch)
         loader = make_loader()
         start = time.perf_counter()
-        n = sum(len(b['inputs']) if isinstance(b, dict) else len(b)
-                for b in loader)
+        n = sum(len(b['data_samples']) for b in loader)
         seconds = time.perf_counter() - start
         if best is None or n / seconds > best['samples_per_s']:
             best = dict(samples=n, seconds=seconds,
