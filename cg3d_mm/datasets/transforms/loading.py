@@ -55,7 +55,7 @@ def read_points(path: str) -> np.ndarray:
     except FileNotFoundError:
         raise UnreadableSampleError(f'{path}: point file does not exist')
     except ValueError as err:
-        if 'allow_pickle' not in str(err):
+        if 'allow_pickle' not in str(err) or not _is_npy(path):
             raise UnreadableSampleError(
                 f'{path}: cannot read point file (ValueError: {err})')
         raise UnreadableSampleError(
@@ -71,6 +71,12 @@ def read_points(path: str) -> np.ndarray:
             f'{path}: expected an (N, >=3) point array, got shape '
             f'{tuple(pts.shape)}')
     return pts.astype(np.float32, copy=False)
+
+
+def _is_npy(path: str) -> bool:
+    """Whether ``path`` starts like a ``.npy`` file (numpy's magic)."""
+    with open(path, 'rb') as f:
+        return f.read(6) == b'\x93NUMPY'
 
 
 def _npz_points(path: str) -> np.ndarray:
