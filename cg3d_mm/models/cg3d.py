@@ -334,9 +334,12 @@ class CG3D(BaseModel):
                 point_embeds))]
         scores = None
         if self.class_prototypes is not None:
-            logits = self._head.logit_scale * (
-                point_embeds @ self.class_prototypes.t())
-            scores = logits.float().softmax(dim=-1)
+            # fp32 logits under a test-time autocast too: bf16 keeps ~3
+            # digits, too few to rank near-equal cosine similarities
+            with torch.autocast(point_embeds.device.type, enabled=False):
+                logits = self._head.logit_scale.float() * (
+                    point_embeds.float() @ self.class_prototypes.float().t())
+            scores = logits.softmax(dim=-1)
         for i, sample in enumerate(data_samples):
             sample.point_embed = point_embeds[i]
             if image_embeds is not None:

@@ -154,6 +154,24 @@ def test_zero_shot_predict(model_and_optim):
     assert torch.allclose(out[0].point_embed.norm(), torch.tensor(1.))
 
 
+def test_zero_shot_logits_stay_fp32_under_autocast(model_and_optim):
+    """A bf16 test loop (``--amp``) encodes under autocast, but the
+    point-prototype logits are fp32: scores equal the fp32 product of the
+    very embeddings predict returns."""
+    model, _ = model_and_optim
+    model.eval()
+    model.set_class_names(['c0', 'c1', 'c2'])
+    data = model.data_preprocessor(batch(4), False)
+    with torch.no_grad(), torch.autocast('cpu', torch.bfloat16):
+        out = model.predict(data['inputs'], data['data_samples'])
+    embeds = torch.stack([s.point_embed for s in out]).float()
+    expect = (model._head.logit_scale * (
+        embeds @ model.class_prototypes.float().t())).softmax(-1)
+    scores = torch.stack([s.pred_score for s in out])
+    assert scores.dtype == torch.float32
+    assert torch.allclose(scores, expect, rtol=1e-5, atol=1e-6)
+
+
 def test_checkpoint_state_skips_frozen_clip_and_round_trips():
     model = build_model()
     state = model.state_dict()
