@@ -470,8 +470,13 @@ def test_zeroshot_over_the_synthetic_lvis_split(lvis_world):
         sum(ds.get_data_info(i)['gt_label'] == k for i in range(len(ds)))
         for k in range(len(classes))]
     assert 0 <= summary['top1'] <= summary['top5'] <= 100
-    # prototypes from the readable names: 'car (automobile)'
+    # LVIS names read as words in the prompts: 'car (automobile)'
     assert 'car_(automobile)' in classes
+    text = model.text_encoder
+    proto = text.class_prototypes(['car_(automobile)'], ['a {}.'])
+    emb = torch.nn.functional.normalize(text.encode(['a car (automobile).']),
+                                        dim=-1)
+    assert torch.allclose(proto, emb, atol=1e-6)
 
 
 @pytest.fixture(scope='module')
