@@ -6,7 +6,9 @@ up to the first dot of its file name)::
 
     <key>.npy          points, float32 (N, 3) or (N, 6) xyz + rgb in [0, 1]
     <key>.000.png ..   rendered views (zero or more; ``.jpg`` also read)
-    <key>.json         {"class_name", "label", "captions", "source"}
+    <key>.json         {"class_name", "label", "captions", "source"} (and
+                       the peers' "view_captions", "caption_groups",
+                       "caption_names" when the source had them)
     <key>.txt          optional caption(s), one per line
 
 and a small index beside the shards (``shards.json``, written by
@@ -47,7 +49,10 @@ How an epoch is streamed (:class:`ShardedTriplets`):
 
 The raw sample handed to the pipeline holds ``points`` (float32 (N, C)),
 ``imgs_bytes`` (encoded views, view order) and ``img_names``,
-``class_name``, ``gt_label``, ``captions``, ``sample_id`` (the key),
+``class_name``, ``gt_label`` (when the index lists classes: sources
+without classes, e.g. ULIP-2's Objaverse, have none), ``captions``,
+``view_captions`` / ``caption_groups`` / ``caption_names`` when the
+source had them, ``sample_id`` (the key),
 ``shard`` and ``pts_path`` (``<shard>/<key>.npy``, a name for messages).
 ``LoadPointCloud`` uses the in-memory points as they are; a
 ``LoadTripletImage`` of the pipeline is replaced by ``DecodeTripletImage``
@@ -557,7 +562,7 @@ class ShardedTriplets(IterableDataset):
             except (UnicodeDecodeError, ValueError) as err:
                 raise UnreadableSampleError(f'{name}.json: {err}')
         class_name = meta.get('class_name')
-        if class_name not in self._label_of:
+        if self._label_of and class_name not in self._label_of:
             raise UnreadableSampleError(
                 f'{name}: class {class_name!r} is not one of the index '
                 'classes' if class_name else f'{name}: no class_name in its '
@@ -566,18 +571,29 @@ class ShardedTriplets(IterableDataset):
         if CAPTION_EXT in files:
             captions += [line.strip() for line in files[CAPTION_EXT].decode(
                 'utf-8', 'replace').splitlines() if line.strip()]
-        return dict(
+        sample = dict(
             points=_load_points(files[POINTS_EXT], f'{name}.{POINTS_EXT}',
                                 self.point_channels),
             pts_path=f'{name}.{POINTS_EXT}',
             imgs_bytes=[files[ext] for _, ext in views],
             img_names=[f'{name}.{ext}' for _, ext in views],
             class_name=class_name,
-            gt_label=self._label_of[class_name],
             captions=captions,
             source=meta.get('source'),
             sample_id=key,
             shard=shard)
+        if class_name in self._label_of:
+            sample['gt_label'] = self._label_of[class_name]
+        # the peers' caption structures (SampleSourceCaption), view
+        # captions keyed by the view's member name
+        for k in ('caption_groups', 'caption_names'):
+            if meta.get(k):
+                sample[k] = meta[k]
+        if meta.get('view_captions'):
+            base = key.rpartition('/')[2]
+            sample['view_captions'] = {f'{base}.{ext}': caps for ext, caps
+                                       in meta['view_captions'].items()}
+        return sample
 
     def _prepare(self, item, shard: str):
         data = self.pipeline(self._raw_sample(item, shard))

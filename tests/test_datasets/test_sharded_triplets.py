@@ -376,3 +376,31 @@ def test_prepare_triplets_writes_shards_per_split(tmp_path):
     assert sample['points'].shape == (64, 6)  # coloured points
     assert len(sample['imgs_bytes']) == 2
     assert sorted(train.metainfo['classes']) == ['box', 'cone']
+
+
+def test_sources_without_classes_keep_their_view_captions(tmp_path):
+    """ULIP-2-like items: no class, one caption list per view file."""
+    from cg3d_mm.datagen.triplets.to_shards import write_triplet_shards
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=3)
+    items = []
+    for name in ('00000000-m0000', '00000001-m1000'):
+        view_dir = osp.join(root, 'shapenet_render', 'img', name[:8],
+                            name[9:])
+        items.append(dict(
+            pts_path=osp.join(root, 'shapenet_pc', name + '.npy'),
+            img_paths=[osp.join(view_dir, f'{v:03d}.png') for v in (0, 1)],
+            sample_id=name,
+            view_captions={'000.png': [f'{name} front'],
+                           '001.png': [f'{name} side']}))
+    write_triplet_shards(items, str(tmp_path / 'out'), classes=[])
+    pipeline = [dict(type='LoadPointCloud'),
+                dict(type='LoadTripletImage', view=1),
+                dict(type='SampleSourceCaption'),
+                dict(type='PackCG3DInputs', keys=('points', 'img'))]
+    ds = ShardedTriplets(data_root=str(tmp_path / 'out'), pipeline=pipeline)
+    ds.set_epoch(0)
+    for data in ds:
+        sample = data['data_samples']
+        key = sample.pts_path.split('/')[-1][:-4]
+        assert sample.caption == f'{key} side'  # view 1's own caption
+        assert sample.class_name is None and 'gt_label' not in sample

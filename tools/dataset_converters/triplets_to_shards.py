@@ -8,7 +8,9 @@ from the taxonomy names)::
         --pc-dir shapenet_pc_rgb --samples-per-shard 1000
 
 or from the dataset of a config's split (any layout whose items carry
-``pts_path``, ``img_paths`` and ``class_name``; the pipeline is not run)::
+``pts_path``, ``img_paths`` and ``class_name`` or captions - ULIP-2's
+``view_captions``, OpenShape's ``caption_groups``, ULIP's
+``caption_names`` are carried over; the pipeline is not run)::
 
     python tools/dataset_converters/triplets_to_shards.py \\
         configs/cg3d/pointmlp_synthetic.py --split train \\
@@ -86,13 +88,14 @@ def convert(args: argparse.Namespace) -> dict:
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
                                                       'cg3d_mm')):
         dataset = DATASETS.build(ds_cfg)
-    classes = dataset.metainfo.get('classes')
-    if not classes:
-        raise ValueError(f'{type(dataset).__name__} has no '
-                         "metainfo['classes']")
+    items = dataset_items(dataset)
+    # sources without a class list (ULIP-2's Objaverse) get their items'
+    # class names, if any
+    classes = list(dataset.metainfo.get('classes') or sorted(
+        {i['class_name'] for i in items if i.get('class_name')}))
     info = dict(source=osp.abspath(args.config), split=args.split,
                 dataset=type(dataset).__name__)
-    return write_triplet_shards(dataset_items(dataset), args.out, classes,
+    return write_triplet_shards(items, args.out, classes,
                                 info=info, **common)
 
 

@@ -29,20 +29,22 @@ from cg3d_mm.utils.class_names import readable_class_name
 from .shard_writer import ShardWriter, shard_key
 
 VIEW_EXTS = ('.png', '.jpg', '.jpeg')
+# caption structures of the peers' datasets, carried into the .json
+CAPTION_KEYS = ('caption_groups', 'caption_names')
 
 
 def dataset_items(dataset) -> List[dict]:
-    """The items of an mmengine ``BaseDataset`` (``pts_path``,
-    ``img_paths``, ``class_name`` required)."""
+    """The items of an mmengine ``BaseDataset`` (``pts_path`` required;
+    ``img_paths``, ``class_name``, ``captions`` and the peers' caption
+    structures are carried over when present)."""
     if hasattr(dataset, 'full_init'):
         dataset.full_init()
     items = [dataset.get_data_info(i) for i in range(len(dataset))]
     for item in items[:1]:
-        missing = {'pts_path', 'class_name'} - set(item)
-        if missing:
+        if 'pts_path' not in item:
             raise ValueError(
-                f'{type(dataset).__name__}: its items lack {sorted(missing)};'
-                ' expected pts_path, img_paths and class_name')
+                f'{type(dataset).__name__}: its items have no pts_path; '
+                'expected pts_path, img_paths and class_name (or captions)')
     return items
 
 
@@ -53,7 +55,7 @@ def _sample_files(item: dict, classes: Sequence[str],
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(pts, dtype=np.float32))
     files = {'npy': buf.getvalue()}
-    views = 0
+    view_exts = []
     for k, path in enumerate(item.get('img_paths') or ()):
         ext = osp.splitext(path)[1].lower()
         if ext not in VIEW_EXTS:
@@ -61,16 +63,25 @@ def _sample_files(item: dict, classes: Sequence[str],
         try:
             with open(path, 'rb') as f:
                 files[f'{k:03d}{ext}'] = f.read()
-            views += 1
+            view_exts.append(f'{k:03d}{ext}')
         except OSError as err:
             raise UnreadableSampleError(f'{path}: cannot read view ({err})')
-    if require_images and not views:
+    if require_images and not view_exts:
         raise UnreadableSampleError(f'{item["pts_path"]}: no rendered view')
-    name = item['class_name']
-    files['json'] = json.dumps(dict(
-        class_name=name, label=list(classes).index(name), captions=captions,
-        source=item.get('source') or item['pts_path']),
-        sort_keys=True).encode('utf-8')
+    name = item.get('class_name')
+    meta = dict(class_name=name, captions=captions,
+                label=list(classes).index(name) if name in classes else -1,
+                source=item.get('source') or item['pts_path'])
+    for key in CAPTION_KEYS:  # the peers' caption structures, as shipped
+        if item.get(key):
+            meta[key] = item[key]
+    if item.get('view_captions'):  # keyed by the view's member extension
+        by_file = {osp.basename(p): e for e, p in zip(view_exts,
+                                                      item['img_paths'])}
+        meta['view_captions'] = {by_file[f]: caps for f, caps in
+                                 item['view_captions'].items()
+                                 if f in by_file}
+    files['json'] = json.dumps(meta, sort_keys=True).encode('utf-8')
     return files
 
 
@@ -141,9 +152,10 @@ def write_triplet_shards(items: Sequence[dict],
                 item = items[i]
                 name = item.get('sample_id') or osp.splitext(
                     osp.basename(item['pts_path']))[0]
-                captions = (captions_of(item) if captions_of else
-                            list(item.get('captions') or ())) or [
-                                readable_class_name(item['class_name'])]
+                captions = captions_of(item) if captions_of else list(
+                    item.get('captions') or ())
+                if not captions and item.get('class_name'):
+                    captions = [readable_class_name(item['class_name'])]
                 try:
                     files = _sample_files(item, classes, captions,
                                           require_images)
