@@ -336,7 +336,16 @@ def test_zeroshot_configs_match_the_benchmarks(path):
         assert types == ['LoadPointCloud', 'NormalizePoints', 'SamplePoints',
                          'PackCG3DInputs']
     else:
-        assert types == [t['type'] for t in zeroshot_pipeline(1)]
+        # a colour model (6 input channels) reads the files' colours, or
+        # OpenShape's grey for a source without any
+        from cg3d_mm.registry import DATASETS
+        colour = cfg.model.backbone.get('in_channels', 3) == 6
+        expected = zeroshot_pipeline(1, use_color=colour, constant_color=not
+                                     getattr(DATASETS.get(ds.type),
+                                             'HAS_COLOR', False))
+        assert types == [t['type'] for t in expected]
+        assert tuple(ds.pipeline[0].get('use_dims', (0, 1, 2))) == \
+            tuple(expected[0]['use_dims'])
     sample = ds.pipeline[types.index('SamplePoints')]
     assert sample.method == 'fps' and sample.num_points == cfg.num_points
     templates = resolve_templates(cfg.model.test_cfg.templates)
