@@ -476,6 +476,9 @@ class OpenShapeScanObjectNN(_OpenShapeEval):
                 f'{path}: {len(xyz)} xyz clouds, {len(labels)} labels'
                 + ('' if rgb is None else f', {len(rgb)} rgb arrays')
                 + ': expected one of each per cloud')
+        if labels.dtype.kind == 'f' and np.isfinite(labels).all() and \
+                np.array_equal(labels, np.round(labels)):
+            labels = labels.astype(np.int64)  # whole numbers stored as float
         if not len(labels) or not np.issubdtype(labels.dtype, np.integer) \
                 or labels.min() < 0 or labels.max() >= len(classes):
             raise ValueError(

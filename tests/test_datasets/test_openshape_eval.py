@@ -334,6 +334,15 @@ def test_scanobjectnn_as_shipped(tmp_path):
     with pytest.raises(ValueError, match=rf'{path}: expected integer labels '
                        r'in \[0, 15\)'):
         OpenShapeScanObjectNN(str(tmp_path), trust_pickle=True)
+    np.save(path, dict(xyz=data['xyz'], label=[0., 1., 2.5, 3.]),
+            allow_pickle=True)
+    with pytest.raises(ValueError, match=r'integer labels .*float64'):
+        OpenShapeScanObjectNN(str(tmp_path), trust_pickle=True)
+    # whole numbers stored as floats are labels
+    np.save(path, dict(xyz=data['xyz'], label=[[3.], [0.], [14.], [1.]]),
+            allow_pickle=True)
+    ds = OpenShapeScanObjectNN(str(tmp_path), trust_pickle=True)
+    assert [ds[i]['gt_label'] for i in range(4)] == [3, 0, 14, 1]
     np.save(path, dict(xyz=data['xyz'], label=[0, 1]), allow_pickle=True)
     with pytest.raises(ValueError, match=rf'{path}: 4 xyz clouds, 2 labels'):
         OpenShapeScanObjectNN(str(tmp_path), trust_pickle=True)
