@@ -1,7 +1,8 @@
 """Zero-shot 3D classification of one checkpoint on every benchmark present.
 
     python tools/zeroshot_benchmark.py CONFIG CHECKPOINT \
-        [--data-root data] [--templates single ensemble] [--out results.json]
+        [--data-root data] [--templates single ensemble] [--out results.json] \
+        [--benchmarks objaverse_lvis modelnet40 ...]
 
 Builds the model of CONFIG once, loads CHECKPOINT weights-only, and
 evaluates ModelNet10, ModelNet40 and ScanObjectNN (PB_T50_RS, OBJ_BG,
@@ -17,7 +18,8 @@ import argparse
 import os.path as osp
 
 import cg3d_mm  # noqa: F401  registers components, weights-only loading
-from cg3d_mm.apis.zeroshot import (TEMPLATE_SETS, format_markdown_table,
+from cg3d_mm.apis.zeroshot import (BENCHMARKS, TEMPLATE_SETS,
+                                   format_markdown_table,
                                    run_zeroshot_benchmarks)
 
 
@@ -35,6 +37,10 @@ def parse_args():
         '--templates', nargs='+', choices=tuple(TEMPLATE_SETS),
         help='prompt template set(s); default: the model\'s '
         'test_cfg.templates')
+    parser.add_argument(
+        '--benchmarks', nargs='+', choices=[b.key for b in BENCHMARKS],
+        help='run only these benchmarks (keys; default: all, in table '
+        'order)')
     parser.add_argument('--num-points', type=int,
                         help='points per cloud (default: the config\'s)')
     parser.add_argument('--batch-size', type=int, default=32)
@@ -50,9 +56,12 @@ def parse_args():
 def main():
     args = parse_args()
     out = args.out or osp.splitext(args.checkpoint)[0] + '_zeroshot.json'
+    benchmarks = [b for b in BENCHMARKS
+                  if not args.benchmarks or b.key in args.benchmarks]
     report = run_zeroshot_benchmarks(
         args.config, args.checkpoint, data_root=args.data_root,
         template_sets=args.templates, num_points=args.num_points,
+        benchmarks=benchmarks,
         batch_size=args.batch_size, num_workers=args.num_workers,
         device=args.device, progress=not args.no_progress, out_file=out)
     print(format_markdown_table(report))

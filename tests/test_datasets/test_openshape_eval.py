@@ -573,3 +573,31 @@ def test_colour_pipelines_of_the_benchmarks(small_lvis_world, tmp_path):
     assert config_uses_color(Config(dict(model=dict(backbone=dict(
         in_channels=6)))))
     assert not config_uses_color(Config(dict(model=dict(backbone=dict()))))
+
+
+def test_benchmark_tool_runs_the_benchmarks_asked_for(small_lvis_world,
+                                                      tmp_path, monkeypatch,
+                                                      capsys):
+    """tools/zeroshot_benchmark.py --benchmarks objaverse_lvis: that row
+    only, nothing reported skipped."""
+    import runpy
+    import sys
+
+    from conftest import REPO, TINY_MODEL_CFG
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_MODEL_CFG)
+    ckpt = tmp_path / 'tiny.pth'
+    torch.save(dict(state_dict=_tiny_model(3).state_dict()), ckpt)
+    out = tmp_path / 'res.json'
+    monkeypatch.setattr(sys, 'argv', [
+        'zeroshot_benchmark.py', str(config), str(ckpt), '--data-root',
+        small_lvis_world, '--benchmarks', 'objaverse_lvis', '--out',
+        str(out), '--num-workers', '0', '--no-progress'])
+    runpy.run_path(osp.join(REPO, 'tools', 'zeroshot_benchmark.py'),
+                   run_name='__main__')
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith('| ')]
+    assert len(rows) == 2 and rows[1].startswith('| ObjaverseLVIS | - |')
+    saved = json.loads(out.read_text())
+    assert [r['key'] for r in saved['results']] == ['objaverse_lvis']
+    assert saved['skipped'] == []
