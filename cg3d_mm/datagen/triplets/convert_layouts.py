@@ -24,12 +24,17 @@ and the output one of (see the datasets that read them):
   template captions, ``retrieval_text`` = []; no CLIP features, no views)
   and ``meta_data/split/train_all.json`` (``<split>.json`` for the others).
 
-The synthetic world has no captioner: its "captions" are the class names
-in :data:`~cg3d_mm.utils.templates.PRETRAIN_TEMPLATES` (the sentences the
-demo CLIP was trained on), drawn with a seed. Point files and views are
-hard-linked when possible (copied otherwise). The output folder is
-written under a temporary name and renamed when complete; an existing
-folder with the same manifest is reused, another one is an error.
+The synthetic world has no captioner: its "captions" are the class name
+(as ``ShapeNetTriplets`` names it, from ``shape_names.txt``) in
+:data:`~cg3d_mm.utils.templates.PRETRAIN_TEMPLATES`, drawn with a seed, and
+OpenShape's ``text`` is that class name: the captions ``SampleCaption``
+makes for the CG3D layout, so that a run on a converted layout differs from
+one on the CG3D layout by the layout and the losses only. (The ULIP
+ShapeNet55 layout keeps every taxonomy name: ULIP draws among them.)
+Point files and views are hard-linked when possible (copied otherwise).
+The output folder is written under a temporary name and renamed when
+complete; an existing folder with the same manifest is reused, another one
+is an error.
 """
 import hashlib
 import json
@@ -45,7 +50,7 @@ from mmengine.logging import print_log
 
 from cg3d_mm.datasets.shapenet_triplets import read_lines, read_taxonomy
 from cg3d_mm.utils.cache import cache_dir
-from cg3d_mm.utils.class_names import readable_class_name
+from cg3d_mm.utils.class_names import readable_class_name, taxonomy_class
 from cg3d_mm.utils.templates import PRETRAIN_TEMPLATES
 
 TARGET_LAYOUTS = ('ulip_shapenet', 'ulip2_objaverse', 'openshape')
@@ -53,7 +58,7 @@ SPLITS = ('train', 'val', 'test')
 HALVES = ('a', 'b')
 LAYOUT_MANIFEST = 'layout_manifest.json'
 # Bump whenever the written bytes change for the same arguments.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 # OpenShape's split file name for the training split.
 OPENSHAPE_TRAIN_SPLIT = 'train_all.json'
 
@@ -114,6 +119,9 @@ class _Source:
                 'train_img.txt, taxonomy.json)')
         self.root = root
         self.taxonomy = read_taxonomy(osp.join(root, 'taxonomy.json'))
+        names_file = osp.join(root, 'shape_names.txt')
+        self.classes = (set(read_lines(names_file, 'class list'))
+                        if osp.isfile(names_file) else set())
 
     def entries(self, split: str) -> List[str]:
         lines = read_lines(osp.join(self.root, f'{split}_img.txt'),
@@ -157,13 +165,19 @@ class _Source:
                              f'{synset} (of {name})')
         return self.taxonomy[synset]
 
+    def class_name(self, name: str) -> str:
+        """The class ``ShapeNetTriplets`` gives the shape (its first
+        taxonomy name without a ``shape_names.txt``)."""
+        names = self.names(name)
+        return (taxonomy_class(names, self.classes) if self.classes
+                else None) or names[0]
 
-def _captions(names: Sequence[str], count: int,
+
+def _captions(class_name: str, count: int,
               rng: np.random.Generator) -> List[str]:
-    """``count`` template captions of a class (template and name drawn)."""
+    """``count`` template captions of a class (templates drawn)."""
     return [PRETRAIN_TEMPLATES[rng.integers(len(PRETRAIN_TEMPLATES))].format(
-        readable_class_name(names[rng.integers(len(names))]))
-        for _ in range(count)]
+        readable_class_name(class_name)) for _ in range(count)]
 
 
 def _write_ulip_shapenet(src: _Source, out: str,
@@ -212,7 +226,7 @@ def _write_ulip2_objaverse(src: _Source, out: str,
                 file = f'{k:03d}.png'
                 _link_or_copy(view, osp.join(out, 'rendered_images', uid,
                                              file))
-                per_view[file] = _captions(src.names(uid),
+                per_view[file] = _captions(src.class_name(uid),
                                            captions_per_view, rng)
             captions[uid] = per_view
         with open(osp.join(out, f'{split}.txt'), 'w') as f:
@@ -232,9 +246,9 @@ def _write_openshape(src: _Source, out: str, splits: Dict[str, List[str]],
             synset = uid.partition('-')[0]
             rel = osp.join('ShapeNet', synset, f'{uid}.npy')
             pts = src.xyz_rgb(uid)
-            blip, msft = _captions(src.names(uid), 2, rng)
+            blip, msft = _captions(src.class_name(uid), 2, rng)
             shape = dict(xyz=pts[:, :3].copy(), rgb=pts[:, 3:].copy(),
-                         text=list(src.names(uid)), blip_caption=blip,
+                         text=[src.class_name(uid)], blip_caption=blip,
                          msft_caption=msft, retrieval_text=[])
             os.makedirs(osp.join(out, 'ShapeNet', synset), exist_ok=True)
             np.save(osp.join(out, rel), np.array(shape, dtype=object),
