@@ -8,17 +8,11 @@ from .scanobjectnn import ScanObjectNN
 from .scenes import Scene, find_scenes, load_scene
 from .shapenet_triplets import ShapeNetTriplets
 from .sharded_triplets import ShardedTriplets
-from .transforms.decoding import DecodeTripletImage
-from .transforms.source_captions import SampleSourceCaption
 from .ulip_triplets import ULIP2ObjaverseTriplets, ULIPShapeNetTriplets
 
 __all__ = [
     'ShapeNetTriplets', 'ModelNet', 'ScanObjectNN', 'Scene', 'find_scenes',
-    'load_scene'
-]
-__all__ += ['ShardedTriplets', 'DecodeTripletImage']
-__all__ += ['ObjaverseLVIS', 'OpenShapeModelNet40', 'OpenShapeScanObjectNN']
-__all__ += [
-    'ULIPShapeNetTriplets', 'ULIP2ObjaverseTriplets', 'OpenShapeTriplets',
-    'MixtureSampler', 'SampleSourceCaption'
+    'load_scene', 'ULIPShapeNetTriplets', 'ULIP2ObjaverseTriplets',
+    'OpenShapeTriplets', 'ShardedTriplets', 'MixtureSampler',
+    'ObjaverseLVIS', 'OpenShapeModelNet40', 'OpenShapeScanObjectNN'
 ]

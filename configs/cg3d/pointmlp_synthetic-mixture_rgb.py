@@ -30,7 +30,7 @@ point_augmentation = [
     dict(type='SamplePoints', num_points=num_points, method='fps'),
     dict(type='RandomScaleTranslate', scale_range=(2 / 3, 3 / 2),
          translate_range=(-0.2, 0.2), prob=0.3),
-    dict(type='RandomDropColor', prob=0.5, value=0.4),
+    dict(type='RandomDropColor', prob=_base_.color_drop_prob, value=0.4),
 ]
 ulip2_pipeline = [
     dict(type='LoadPointCloud', use_dims=point_dims),

@@ -274,6 +274,8 @@ def test_rgb_config_is_its_xyz_twin_plus_colour(name):
                      f'{split}_dataloader.dataset.pipeline'}
         assert rgb[f'{split}_dataloader']['dataset']['pc_dir'] == \
             'shapenet_pc_rgb'
+    if 'color_drop_prob' in rgb:  # the synthetic demo names its drop rate
+        expected.add('color_drop_prob')
     drop = {'filename'}
     diff = [d for d in _differences(xyz, rgb) if d not in drop]
     assert set(diff) == expected
@@ -285,7 +287,8 @@ def test_rgb_config_is_its_xyz_twin_plus_colour(name):
         assert b[0] == dict(type='LoadPointCloud', use_dims=(0, 1, 2, 3, 4, 5))
         assert a[0] == dict(type='LoadPointCloud', use_dims=(0, 1, 2))
         extra = [t for t in b[1:] if t not in a[1:]]
-        assert extra == ([dict(type='RandomDropColor', prob=0.5, value=0.4)]
+        prob = rgb.get('color_drop_prob', 0.5)  # OpenShape's 0.5 for real data
+        assert extra == ([dict(type='RandomDropColor', prob=prob, value=0.4)]
                          if split == 'train' else [])
         assert [t for t in b[1:] if t not in extra] == a[1:]
         assert rgb[key] == b

@@ -11,13 +11,12 @@ with read_base():
     from ._base_.default_runtime import *
     from .zeroshot._base_.datasets.objaverse_lvis import *
 
-from cg3d_mm.datasets import ObjaverseLVIS, SampleSourceCaption
-from cg3d_mm.datasets.transforms import (JitterPoints, LoadPointCloud,
-                                         NormalizePoints, PackCG3DInputs,
-                                         PerturbRotation, RandomDropColor,
-                                         RandomDropPoints, RandomRotatePoints,
-                                         RandomScaleTranslate, SamplePoints)
-from cg3d_mm.datasets.transforms.loading import LoadOpenShapeShape
+from cg3d_mm.datasets import ObjaverseLVIS
+from cg3d_mm.datasets.transforms import (
+    JitterPoints, LoadOpenShapeShape, LoadPointCloud, NormalizePoints,
+    PackCG3DInputs, PerturbRotation, RandomDropColor, RandomDropPoints,
+    RandomRotatePoints, RandomScaleTranslate, SamplePoints,
+    SampleSourceCaption)
 from cg3d_mm.engine import AlternatingOptimizerHook, ZeroShotClassesHook
 from cg3d_mm.evaluation import ZeroShotAccuracy
 from mmengine.dataset import DefaultSampler

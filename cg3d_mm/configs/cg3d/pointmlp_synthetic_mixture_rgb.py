@@ -8,14 +8,12 @@ with read_base():
     from .pointmlp_synthetic_rgb import *
 
 from cg3d_mm.datasets import (MixtureSampler, OpenShapeTriplets,
-                              SampleSourceCaption, ULIP2ObjaverseTriplets)
-from cg3d_mm.datasets.transforms import (JitterPoints, LoadPointCloud,
-                                         LoadTripletImage, NormalizePoints,
-                                         PackCG3DInputs, PerturbRotation,
-                                         RandomDropColor, RandomDropPoints,
-                                         RandomRotatePoints,
-                                         RandomScaleTranslate, SamplePoints)
-from cg3d_mm.datasets.transforms.loading import LoadOpenShapeShape
+                              ULIP2ObjaverseTriplets)
+from cg3d_mm.datasets.transforms import (
+    JitterPoints, LoadOpenShapeShape, LoadPointCloud, LoadTripletImage,
+    NormalizePoints, PackCG3DInputs, PerturbRotation, RandomDropColor,
+    RandomDropPoints, RandomRotatePoints, RandomScaleTranslate, SamplePoints,
+    SampleSourceCaption)
 from mmengine.dataset import ConcatDataset
 
 seed = 0
@@ -41,7 +39,7 @@ point_augmentation = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.5, value=0.4)
+    dict(type=RandomDropColor, prob=0.8, value=0.4)
 ]
 ulip2_pipeline = [
     dict(type=LoadPointCloud, use_dims=(0, 1, 2, 3, 4, 5)),
@@ -62,7 +60,7 @@ ulip2_pipeline = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.5, value=0.4),
+    dict(type=RandomDropColor, prob=0.8, value=0.4),
     dict(type=LoadTripletImage, view='random'),
     dict(type=SampleSourceCaption),
     dict(type=PackCG3DInputs, keys=('points', 'img'))
@@ -87,7 +85,7 @@ openshape_pipeline = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.5, value=0.4),
+    dict(type=RandomDropColor, prob=0.8, value=0.4),
     dict(type=SampleSourceCaption, templated=('text', )),
     dict(type=PackCG3DInputs, keys=('points', 'img'), blank_img_size=224)
 ]
@@ -129,7 +127,7 @@ train_dataloader = dict(
                         scale_range=(0.6666666666666666, 1.5),
                         translate_range=(-0.2, 0.2),
                         prob=0.3),
-                    dict(type=RandomDropColor, prob=0.5, value=0.4),
+                    dict(type=RandomDropColor, prob=0.8, value=0.4),
                     dict(type=LoadTripletImage, view='random'),
                     dict(type=SampleSourceCaption),
                     dict(type=PackCG3DInputs, keys=('points', 'img'))
@@ -163,7 +161,7 @@ train_dataloader = dict(
                         scale_range=(0.6666666666666666, 1.5),
                         translate_range=(-0.2, 0.2),
                         prob=0.3),
-                    dict(type=RandomDropColor, prob=0.5, value=0.4),
+                    dict(type=RandomDropColor, prob=0.8, value=0.4),
                     dict(type=SampleSourceCaption, templated=('text', )),
                     dict(
                         type=PackCG3DInputs,

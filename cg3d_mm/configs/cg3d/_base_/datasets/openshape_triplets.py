@@ -2,13 +2,12 @@
 # by tools/misc/generate_python_configs.py: do not edit.
 # flake8: noqa (star imports of the bases, by design)
 
-from cg3d_mm.datasets import OpenShapeTriplets, SampleSourceCaption
-from cg3d_mm.datasets.transforms import (JitterPoints, LoadPointCloud,
-                                         NormalizePoints, PackCG3DInputs,
-                                         PerturbRotation, RandomDropColor,
-                                         RandomDropPoints, RandomRotatePoints,
-                                         RandomScaleTranslate, SamplePoints)
-from cg3d_mm.datasets.transforms.loading import LoadOpenShapeShape
+from cg3d_mm.datasets import OpenShapeTriplets
+from cg3d_mm.datasets.transforms import (
+    JitterPoints, LoadOpenShapeShape, LoadPointCloud, NormalizePoints,
+    PackCG3DInputs, PerturbRotation, RandomDropColor, RandomDropPoints,
+    RandomRotatePoints, RandomScaleTranslate, SamplePoints,
+    SampleSourceCaption)
 from mmengine.dataset import DefaultSampler
 
 dataset_type = 'OpenShapeTriplets'

@@ -2,13 +2,12 @@
 # by tools/misc/generate_python_configs.py: do not edit.
 # flake8: noqa (star imports of the bases, by design)
 
-from cg3d_mm.datasets import SampleSourceCaption, ULIP2ObjaverseTriplets
-from cg3d_mm.datasets.transforms import (JitterPoints, LoadPointCloud,
-                                         LoadTripletImage, NormalizePoints,
-                                         PackCG3DInputs, PerturbRotation,
-                                         RandomDropColor, RandomDropPoints,
-                                         RandomRotatePoints,
-                                         RandomScaleTranslate, SamplePoints)
+from cg3d_mm.datasets import ULIP2ObjaverseTriplets
+from cg3d_mm.datasets.transforms import (
+    JitterPoints, LoadPointCloud, LoadTripletImage, NormalizePoints,
+    PackCG3DInputs, PerturbRotation, RandomDropColor, RandomDropPoints,
+    RandomRotatePoints, RandomScaleTranslate, SamplePoints,
+    SampleSourceCaption)
 from mmengine.dataset import DefaultSampler
 
 dataset_type = 'ULIP2ObjaverseTriplets'

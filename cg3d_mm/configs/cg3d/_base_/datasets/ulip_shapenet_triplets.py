@@ -2,12 +2,13 @@
 # by tools/misc/generate_python_configs.py: do not edit.
 # flake8: noqa (star imports of the bases, by design)
 
-from cg3d_mm.datasets import SampleSourceCaption, ULIPShapeNetTriplets
+from cg3d_mm.datasets import ULIPShapeNetTriplets
 from cg3d_mm.datasets.transforms import (JitterPoints, LoadPointCloud,
                                          LoadTripletImage, NormalizePoints,
                                          PackCG3DInputs, PerturbRotation,
                                          RandomDropPoints, RandomRotatePoints,
-                                         RandomScaleTranslate, SamplePoints)
+                                         RandomScaleTranslate, SamplePoints,
+                                         SampleSourceCaption)
 from mmengine.dataset import DefaultSampler
 
 dataset_type = 'ULIPShapeNetTriplets'
