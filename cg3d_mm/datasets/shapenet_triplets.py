@@ -3,14 +3,13 @@ import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
-from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from cg3d_mm.registry import DATASETS
 from cg3d_mm.utils.assets import resolve_asset
 from cg3d_mm.utils.class_names import taxonomy_class
 
-from .transforms.loading import UnreadableSampleError
+from .skipping_dataset import SkippingDataset
 from .utils import build_transforms
 
 
@@ -45,7 +44,7 @@ def read_taxonomy(path: str) -> Dict[str, List[str]]:
 
 
 @DATASETS.register_module()
-class ShapeNetTriplets(BaseDataset):
+class ShapeNetTriplets(SkippingDataset):
     """CG3D pretraining triplets: ShapeNet55 points + renders + captions.
 
     Layout (relative to ``data_root``; every part can be overridden)::
@@ -117,12 +116,10 @@ class ShapeNetTriplets(BaseDataset):
         self.class_file = class_file
         self.taxonomy_file = taxonomy_file
         self.num_views = num_views
-        self.max_missing_ratio = max_missing_ratio
         self.drop_shared_with = tuple(drop_shared_with)
         self.warn_shared_with = tuple(warn_shared_with)
-        self._skipped_unreadable = 0
-        self._pending_skips: List[dict] = []
         super().__init__(
+            max_missing_ratio=max_missing_ratio,
             data_root=data_root, ann_file=ann_file,
             data_prefix=dict(pts=pc_dir, img=img_dir),
             pipeline=build_transforms(pipeline),
@@ -207,46 +204,6 @@ class ShapeNetTriplets(BaseDataset):
         return entries
 
     def _check_missing(self, missing: List[str], total: int) -> None:
-        if not missing:
-            return
-        listed = ', '.join(missing[:3]) + (' ...' if len(missing) > 3 else '')
-        if len(missing) > self.max_missing_ratio * total:
-            raise FileNotFoundError(
-                f'{self.ann_file}: {len(missing)} of {total} entries have no '
-                f'point file or render folder (e.g. {listed}); expected '
-                f'{self.pc_dir}/<synset>-<id>.npy and '
-                f'{self.img_dir}/<synset>/<id>/000.png..')
-        print_log(f'{self.ann_file}: skipping {len(missing)} of {total} '
-                  f'entries with missing files (e.g. {listed})',
-                  logger='current', level=30)
-
-    def prepare_data(self, idx: int):
-        try:
-            return super().prepare_data(idx)
-        except UnreadableSampleError as err:
-            if self.test_mode:
-                raise
-            # BaseDataset re-draws another index when this returns None;
-            # __getitem__ hands the skip to the sample drawn instead.
-            info = self.get_data_info(idx)
-            self._skipped_unreadable += 1
-            self._pending_skips.append(dict(
-                sample=info.get('sample_id'), path=info['pts_path'],
-                error=str(err)))
-            print_log(f'skipping unreadable sample {info.get("sample_id")} '
-                      f'({err})', logger='current', level=30)
-            return None
-
-    def __getitem__(self, idx: int) -> dict:
-        """As BaseDataset's; samples skipped on the way (unreadable, another
-        index drawn instead) are listed in the returned sample's
-        ``skipped_samples`` metainfo, so that ``SampleAccountingHook``
-        accounts for them whichever worker process read them."""
-        self._pending_skips = []
-        data = super().__getitem__(idx)
-        if self._pending_skips and isinstance(data, dict) and \
-                'data_samples' in data:
-            data['data_samples'].set_metainfo(
-                dict(skipped_samples=self._pending_skips))
-        self._pending_skips = []
-        return data
+        self.check_missing(
+            missing, total, f'{self.pc_dir}/<synset>-<id>.npy and '
+            f'{self.img_dir}/<synset>/<id>/000.png..')
