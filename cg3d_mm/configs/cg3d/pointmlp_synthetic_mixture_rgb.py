@@ -39,7 +39,7 @@ point_augmentation = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.8, value=0.4)
+    dict(type=RandomDropColor, prob=0.5, value=0.4)
 ]
 ulip2_pipeline = [
     dict(type=LoadPointCloud, use_dims=(0, 1, 2, 3, 4, 5)),
@@ -60,7 +60,7 @@ ulip2_pipeline = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.8, value=0.4),
+    dict(type=RandomDropColor, prob=0.5, value=0.4),
     dict(type=LoadTripletImage, view='random'),
     dict(type=SampleSourceCaption),
     dict(type=PackCG3DInputs, keys=('points', 'img'))
@@ -85,7 +85,7 @@ openshape_pipeline = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.8, value=0.4),
+    dict(type=RandomDropColor, prob=0.5, value=0.4),
     dict(type=SampleSourceCaption, templated=('text', )),
     dict(type=PackCG3DInputs, keys=('points', 'img'), blank_img_size=224)
 ]
@@ -127,7 +127,7 @@ train_dataloader = dict(
                         scale_range=(0.6666666666666666, 1.5),
                         translate_range=(-0.2, 0.2),
                         prob=0.3),
-                    dict(type=RandomDropColor, prob=0.8, value=0.4),
+                    dict(type=RandomDropColor, prob=0.5, value=0.4),
                     dict(type=LoadTripletImage, view='random'),
                     dict(type=SampleSourceCaption),
                     dict(type=PackCG3DInputs, keys=('points', 'img'))
@@ -161,7 +161,7 @@ train_dataloader = dict(
                         scale_range=(0.6666666666666666, 1.5),
                         translate_range=(-0.2, 0.2),
                         prob=0.3),
-                    dict(type=RandomDropColor, prob=0.8, value=0.4),
+                    dict(type=RandomDropColor, prob=0.5, value=0.4),
                     dict(type=SampleSourceCaption, templated=('text', )),
                     dict(
                         type=PackCG3DInputs,

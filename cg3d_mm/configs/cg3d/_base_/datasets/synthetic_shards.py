@@ -58,7 +58,7 @@ train_dataloader.merge(
                     scale_range=(0.6666666666666666, 1.5),
                     translate_range=(-0.2, 0.2),
                     prob=0.3),
-                dict(type=RandomDropColor, prob=0.8, value=0.4),
+                dict(type=RandomDropColor, prob=0.5, value=0.4),
                 dict(type=LoadTripletImage, view='random'),
                 dict(type=SampleCaption),
                 dict(type=PackCG3DInputs, keys=('points', 'img'))

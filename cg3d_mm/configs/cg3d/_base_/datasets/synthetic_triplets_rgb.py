@@ -13,7 +13,7 @@ from cg3d_mm.datasets.transforms import (
     RandomRotatePoints, RandomScaleTranslate, SampleCaption, SamplePoints)
 
 pc_dir = 'shapenet_pc_rgb'
-color_drop_prob = 0.8
+color_drop_prob = 0.5
 point_dims = (0, 1, 2, 3, 4, 5)
 num_points = 512
 up_axis = 'y'
@@ -36,7 +36,7 @@ train_pipeline = [
         scale_range=(0.6666666666666666, 1.5),
         translate_range=(-0.2, 0.2),
         prob=0.3),
-    dict(type=RandomDropColor, prob=0.8, value=0.4),
+    dict(type=RandomDropColor, prob=0.5, value=0.4),
     dict(type=LoadTripletImage, view='random'),
     dict(type=SampleCaption),
     dict(type=PackCG3DInputs, keys=('points', 'img'))
@@ -74,7 +74,7 @@ train_dataloader.merge(
                     scale_range=(0.6666666666666666, 1.5),
                     translate_range=(-0.2, 0.2),
                     prob=0.3),
-                dict(type=RandomDropColor, prob=0.8, value=0.4),
+                dict(type=RandomDropColor, prob=0.5, value=0.4),
                 dict(type=LoadTripletImage, view='random'),
                 dict(type=SampleCaption),
                 dict(type=PackCG3DInputs, keys=('points', 'img'))
