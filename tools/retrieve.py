@@ -17,7 +17,7 @@ reused by later queries. Examples::
 """
 import argparse
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import DictAction
@@ -108,20 +108,47 @@ def _print_metrics(metrics: dict) -> None:
             for k, v in res.items() if k != 'num_skipped'))
 
 
-def _tile_points(path: str, size: int, up_axis: str) -> np.ndarray:
+def point_colors(cfg) -> Optional[Tuple[List[int], float]]:
+    """Where a model's points keep their colours: the RGB columns its test
+    pipeline loads (``LoadPointCloud(use_dims)`` with six or more columns,
+    xyz first) and their full-scale value (a ``NormalizeColor`` scale, else
+    1), or None for xyz-only models. Columns 3-5 of a ModelNet file are
+    normals, so colours are drawn only when the model reads them as such."""
+    from cg3d_mm.apis.inference import point_pipeline
+    if cfg is None:
+        return None
+    steps = point_pipeline(cfg)
+    dims = list(steps[0].get('use_dims') or ())
+    if steps[0].get('type') != 'LoadPointCloud' or len(dims) < 6:
+        return None
+    scale = next((float(t['scale']) for t in steps
+                  if t.get('type') == 'NormalizeColor'), 1.)
+    return dims[3:6], scale
+
+
+def _tile_points(path: str, size: int, up_axis: str,
+                 colors: Optional[Tuple[List[int], float]] = None
+                 ) -> np.ndarray:
     from cg3d_mm.datasets.transforms import read_points
     from cg3d_mm.render import render_points
-    pts = read_points(path)[:, :3]
+    pts = read_points(path)
+    rgb = None
+    if colors is not None and pts.shape[1] > max(colors[0]):
+        rgb = np.clip(pts[:, colors[0]] / colors[1], 0., 1.)
+    pts = pts[:, :3]
     if len(pts) > 2048:
-        pts = pts[np.random.default_rng(0).choice(len(pts), 2048, False)]
-    return render_points(pts, view=(30., 25.), image_size=size,
+        keep = np.random.default_rng(0).choice(len(pts), 2048, False)
+        pts = pts[keep]
+        rgb = None if rgb is None else rgb[keep]
+    return render_points(pts, rgb, view=(30., 25.), image_size=size,
                          point_size=2, up_axis=up_axis)
 
 
-def _tile_query(kind: str, query: str, size: int, up_axis: str
+def _tile_query(kind: str, query: str, size: int, up_axis: str,
+                colors: Optional[Tuple[List[int], float]] = None
                 ) -> np.ndarray:
     if kind == 'points':
-        return _tile_points(query, size, up_axis)
+        return _tile_points(query, size, up_axis, colors)
     if kind == 'image':
         from PIL import Image
 
@@ -137,8 +164,11 @@ def _tile_query(kind: str, query: str, size: int, up_axis: str
 
 
 def write_grid(path: str, results: List[dict], index, topk: int,
-               up_axis: str, size: int = 160) -> None:
-    """One row per query: the query tile, then its top-k renders."""
+               up_axis: str, size: int = 160,
+               colors: Optional[Tuple[List[int], float]] = None) -> None:
+    """One row per query: the query tile, then its top-k renders (in the
+    points' own colours when ``colors`` names them, see
+    :func:`point_colors`)."""
     from PIL import Image
 
     from cg3d_mm.render import make_contact_sheet
@@ -146,11 +176,12 @@ def write_grid(path: str, results: List[dict], index, topk: int,
     tiles, labels = [], []
     blank = np.full((size, size, 3), 255, np.uint8)
     for res in results:
-        tiles.append(_tile_query(res['kind'], res['query'], size, up_axis))
+        tiles.append(_tile_query(res['kind'], res['query'], size, up_axis,
+                                 colors))
         labels.append(f'Q: {osp.basename(res["query"])}')
         for r in res['results']:
             item = index.items[r['index']]
-            tiles.append(_tile_points(item['path'], size, up_axis)
+            tiles.append(_tile_points(item['path'], size, up_axis, colors)
                          if item.get('path') else blank)
             labels.append(f'{r["rank"]}. {r["class_name"] or ""} '
                           f'{r["score"]:.2f}')
@@ -192,7 +223,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         output['queries'] = results
         if args.grid:
             write_grid(args.grid, results, index, args.topk,
-                       model_up_axis(model))
+                       model_up_axis(model),
+                       colors=point_colors(getattr(model, 'cfg', None)))
     if args.eval:
         metrics = evaluate_retrieval(model, index, view=args.eval_view,
                                      batch_size=args.batch_size)

@@ -19,7 +19,7 @@ from cg3d_mm.datasets.transforms import (AddConstantColor, JitterColor,
                                          JitterPoints, NormalizeColor,
                                          NormalizePoints, PerturbRotation,
                                          RandomDropColor, RandomDropPoints,
-                                         RandomRotatePoints,
+                                         RandomRotatePoints, RandomShiftColor,
                                          RandomScaleTranslate, SamplePoints,
                                          UnreadableSampleError)
 from cg3d_mm.datasets.utils import build_transforms
@@ -96,6 +96,37 @@ def test_jitter_color_stays_in_range_and_moves_colours_only():
     assert np.array_equal(out[:, :3], pts[:, :3])
     assert out[:, 3:].min() >= 0 and out[:, 3:].max() <= 1
     assert 0.03 < np.abs(out[:, 3:] - pts[:, 3:]).mean() < 0.1
+
+
+def test_shift_color_moves_the_whole_cloud_by_one_draw():
+    pts = coloured_cloud()
+    pts[:, 3:] = pts[:, 3:] * 0.6 + 0.2  # away from the clip bounds
+    np.random.seed(0)
+    out = RandomShiftColor(scale_range=(1.1, 1.2),
+                           shift_range=(0.02, 0.05))(
+                               dict(points=pts.copy()))['points']
+    assert np.array_equal(out[:, :3], pts[:, :3])
+    # one affine map per channel for the whole cloud: rgb' = rgb * s + t
+    for c in range(3, 6):
+        s, t = np.polyfit(pts[:, c], out[:, c], 1)
+        assert np.allclose(out[:, c], pts[:, c] * s + t, atol=1e-5)
+        assert 1.1 <= s <= 1.2 and 0.02 <= t <= 0.05
+    # the same brightness for all three channels
+    slopes = [np.polyfit(pts[:, c], out[:, c], 1)[0] for c in range(3, 6)]
+    assert np.ptp(slopes) < 1e-4
+    bright = pts.copy()
+    bright[:, 3:] = 0.95
+    out = RandomShiftColor(scale_range=(1.2, 1.2), shift_range=(0.1, 0.1))(
+        dict(points=bright))['points']
+    assert np.all(out[:, 3:] == 1.)  # clipped into [0, 1]
+    kept = RandomShiftColor(prob=0.)(dict(points=pts.copy()))['points']
+    assert np.array_equal(kept, pts)
+    with pytest.raises(ValueError, match='scale_range must be'):
+        RandomShiftColor(scale_range=(1.2, 0.8))
+    with pytest.raises(ValueError, match='scale_range must be >= 0'):
+        RandomShiftColor(scale_range=(-0.1, 0.8))
+    with pytest.raises(ValueError, match='needs colour columns'):
+        RandomShiftColor()(dict(points=pts[:, :3].copy()))
 
 
 def test_add_constant_color_for_xyz_only_sources():

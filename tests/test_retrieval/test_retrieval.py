@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO, TINY_MODEL_CFG, write_tiny_shapenet
+from mmengine.config import Config
 from PIL import Image
 
 from cg3d_mm.apis.inference import (encode_images, encode_point_clouds,
@@ -311,3 +312,31 @@ def test_retrieve_cli(env, tmp_path):
     assert grid.width > grid.height > 0  # 3 rows of 4 tiles
     with pytest.raises(SystemExit):
         tool.main([env['config'], env['ckpts'][0], '--db', 'x'])
+
+
+def test_grid_tiles_draw_colours_only_for_colour_models(tmp_path):
+    tool = load_tool('retrieve')
+    xyz_cfg = Config.fromfile(osp.join(REPO, 'configs', 'cg3d',
+                                       'pointmlp_synthetic.py'))
+    rgb_cfg = Config.fromfile(osp.join(REPO, 'configs', 'cg3d',
+                                       'pointmlp_synthetic_rgb.py'))
+    assert tool.point_colors(xyz_cfg) is None
+    assert tool.point_colors(rgb_cfg) == ([3, 4, 5], 1.)
+    rgb_cfg.test_dataloader.dataset.pipeline.insert(
+        1, dict(type='NormalizeColor', scale=255))
+    assert tool.point_colors(rgb_cfg) == ([3, 4, 5], 255.)
+    # a red cloud: red splats with colours, the default blue without
+    rng = np.random.default_rng(0)
+    pts = np.concatenate([rng.normal(size=(500, 3)),
+                          np.tile([[1., 0., 0.]], (500, 1))], 1)
+    path = str(tmp_path / 'red.npy')
+    np.save(path, pts.astype(np.float32))
+    coloured = tool._tile_points(path, 96, 'y', ([3, 4, 5], 1.))
+    plain = tool._tile_points(path, 96, 'y')
+    drawn = coloured.min(-1) < 250  # not background
+    assert drawn.sum() > 100
+    r, g, b = (coloured[drawn][:, c].astype(int) for c in range(3))
+    assert (r > g + 40).all() and (r > b + 40).all()
+    r, g, b = (plain[plain.min(-1) < 250][:, c].astype(int)
+               for c in range(3))
+    assert (b > r).mean() > 0.9

@@ -1,6 +1,6 @@
 from .captions import SampleCaption
 from .colors import (AddConstantColor, JitterColor, NormalizeColor,
-                     RandomDropColor)
+                     RandomDropColor, RandomShiftColor)
 from .decoding import DecodeTripletImage
 from .formatting import PackCG3DInputs
 from .loading import (LoadOpenShapeShape, LoadPointCloud, LoadTripletImage,
@@ -17,5 +17,5 @@ __all__ = [
     'read_points', 'JitterPoints', 'NormalizePoints', 'PerturbRotation',
     'RandomDropPoints', 'RandomRotatePoints', 'RandomScaleTranslate',
     'SamplePoints', 'AddConstantColor', 'JitterColor', 'NormalizeColor',
-    'RandomDropColor'
+    'RandomDropColor', 'RandomShiftColor'
 ]

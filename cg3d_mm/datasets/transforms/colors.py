@@ -38,6 +38,14 @@ def _check_prob(prob: float) -> float:
     return float(prob)
 
 
+def _check_range(bounds: Sequence[float], name: str) -> Tuple[float, float]:
+    lo, hi = (float(b) for b in bounds)
+    if not lo <= hi:
+        raise ValueError(f'{name} must be (low, high) with low <= high, '
+                         f'got {tuple(bounds)}')
+    return lo, hi
+
+
 def _colors(results: dict, dims: Tuple[int, ...], what: str) -> np.ndarray:
     """The (N, C) points, checked to hold the colour columns (a pipeline
     error, not a bad file: LoadPointCloud already checked the columns)."""
@@ -160,6 +168,57 @@ class JitterColor(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(sigma={self.sigma}, '
                 f'prob={self.prob}, color_dims={self.color_dims})')
+
+
+@TRANSFORMS.register_module()
+class RandomShiftColor(BaseTransform):
+    """Scale and shift all colours of a cloud by one random draw.
+
+    ``rgb' = clip(rgb * s + t, 0, 1)`` with a brightness ``s`` and a
+    per-channel offset ``t`` drawn once per cloud (the chromatic
+    translation of scene-level point work, e.g. MinkowskiEngine and
+    Pointcept). Per-point noise (:class:`JitterColor`) leaves a cloud's
+    overall tint intact, and a view rendered from the same object shares
+    that tint; this changes it, so matching the two cannot rest on exact
+    colours, while coarse cues (dark, white, wooden) survive.
+
+    Args:
+        scale_range (Sequence[float]): Range of ``s``. Defaults to
+            (0.8, 1.2).
+        shift_range (Sequence[float]): Range of each channel of ``t``.
+            Defaults to (-0.1, 0.1).
+        prob (float): Probability of shifting a cloud. Defaults to 1.
+        color_dims (Sequence[int]): Colour columns. Defaults to (3, 4, 5).
+    """
+
+    def __init__(self,
+                 scale_range: Sequence[float] = (0.8, 1.2),
+                 shift_range: Sequence[float] = (-0.1, 0.1),
+                 prob: float = 1.0,
+                 color_dims: Sequence[int] = (3, 4, 5)) -> None:
+        self.scale_range = _check_range(scale_range, 'scale_range')
+        if self.scale_range[0] < 0:
+            raise ValueError('scale_range must be >= 0, got '
+                             f'{tuple(scale_range)}')
+        self.shift_range = _check_range(shift_range, 'shift_range')
+        self.prob = _check_prob(prob)
+        self.color_dims = _check_dims(color_dims)
+
+    def transform(self, results: dict) -> dict:
+        pts = _colors(results, self.color_dims, type(self).__name__)
+        if np.random.rand() < self.prob:
+            pts = pts.copy()
+            dims = list(self.color_dims)
+            scale = np.random.uniform(*self.scale_range)
+            shift = np.random.uniform(*self.shift_range, size=3)
+            pts[:, dims] = (pts[:, dims] * scale + shift).clip(0., 1.)
+            results['points'] = pts
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(scale_range={self.scale_range}, '
+                f'shift_range={self.shift_range}, prob={self.prob}, '
+                f'color_dims={self.color_dims})')
 
 
 @TRANSFORMS.register_module()
