@@ -11,6 +11,8 @@ or every split found in a data root of one layout::
     python tools/check_data.py --data-root data/ShapeNet55 --layout shapenet
     python tools/check_data.py --data-root data/modelnet40_normal_resampled \\
         --layout modelnet
+    python tools/check_data.py --data-root data/ShapeNet55_shards \\
+        --layout shards --deep   # every tar read to its end
 
 Prints a summary table (one row per split) and the problems, writes every
 problem to a JSON file (``--out``), and exits with status 1 when an
@@ -47,13 +49,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-views', type=int, default=5,
                         help='views per object (shapenet layout)')
     parser.add_argument('--points-only', action='store_true',
-                        help='shapenet layout: do not check the views')
+                        help='do not check the views (shards: samples '
+                        'without a view are accepted)')
     parser.add_argument('--max-bad-ratio', type=float,
                         default=DEFAULT_MAX_BAD_RATIO,
                         help='largest fraction of unreadable samples a '
                         'training split may have')
     parser.add_argument('--deep', action='store_true',
-                        help='also decode every image (slower)')
+                        help='also read every sample: decode every image, '
+                        'load point arrays, read tar shards to their end, '
+                        'unpickle OpenShape files where trusted (slower)')
+    parser.add_argument('--trust-pickle', action='store_true',
+                        help='--data-root of an OpenShape layout: let '
+                        '--deep unpickle its files (runs code from them; '
+                        'only for data you trust). With a config, its '
+                        'trust_pickle decides')
     parser.add_argument('--no-cache', action='store_true',
                         help='check every file again, ignoring the cache')
     parser.add_argument('--workers', type=int, default=None,
@@ -80,7 +90,8 @@ def main(argv=None) -> int:
     else:
         report = check_data_root(args.data_root, args.layout,
                                  num_views=args.num_views,
-                                 read_views=not args.points_only, **common)
+                                 read_views=not args.points_only,
+                                 trust_pickle=args.trust_pickle, **common)
     print(report.table())
     lines = report.problem_lines(limit=50)
     if lines:

@@ -16,6 +16,8 @@ from cg3d_mm.utils.io import atomic_write
 CHECK_VERSION = 1
 # Below this many uncached files a process pool costs more than it saves.
 _PROCESS_THRESHOLD = 2000
+# Problem kinds a dataset refuses to start with (see split_problems).
+SPLIT_KINDS = ('list', 'classes', 'captions', 'index', 'config')
 
 
 @dataclass
@@ -50,6 +52,7 @@ class SplitReport:
     seconds: float = 0.
     problems: List[Problem] = field(default_factory=list)
     checked: bool = True
+    # why the split was not checked, or how a check was limited
     note: str = ''
     # whether the dataset skips an unreadable sample in training (and draws
     # another) instead of failing; only ShapeNetTriplets does
@@ -62,8 +65,9 @@ class SplitReport:
     @property
     def split_problems(self) -> List[Problem]:
         """Problems the dataset refuses to start with: unparsable list
-        entries, classes that do not resolve (no skipping past those)."""
-        return [p for p in self.problems if p.kind in ('list', 'classes')]
+        entries, classes that do not resolve, an unreadable caption file or
+        shard index, a setting it requires (no skipping past those)."""
+        return [p for p in self.problems if p.kind in SPLIT_KINDS]
 
     @property
     def bad_ratio(self) -> float:

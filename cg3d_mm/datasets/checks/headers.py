@@ -6,7 +6,9 @@ good file or ``(kind, message)`` naming the file and what was expected.
 """
 import os
 import struct
-from typing import Optional, Tuple
+import zipfile
+import zlib
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -22,53 +24,236 @@ def _missing(path: str, what: str) -> Issue:
     return 'missing', f'{path}: {what} does not exist'
 
 
-def check_npy(path: str, min_rows: int = 1, min_cols: int = 3) -> Issue:
-    """A ``.npy`` point file: magic, header, dtype, shape and byte size.
-
-    The header tells the array's shape and dtype; the file must hold at
-    least that many bytes after it (a shorter file is truncated).
-    """
+def _npy_header(path: str,
+                f) -> Union[Issue, Tuple[tuple, np.dtype, int]]:
+    """(shape, dtype, data offset) of the ``.npy`` stream ``f``, or the
+    issue that prevents reading them."""
     fmt = np.lib.format
     try:
-        with open(path, 'rb') as f:
-            try:
-                version = fmt.read_magic(f)
-            except ValueError:
-                return 'not_an_array', (f'{path}: not a .npy array (no numpy '
-                                        'header); expected (N, 3) points')
-            try:
-                if version == (1, 0):
-                    shape, _, dtype = fmt.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, _, dtype = fmt.read_array_header_2_0(f)
-                else:  # 3.0 (utf-8 header): same reader, no public name
-                    shape, _, dtype = fmt._read_array_header(f, version)
-            except Exception as err:
-                return 'bad_header', (f'{path}: unreadable .npy header '
-                                      f'({type(err).__name__}: {err})')
-            offset = f.tell()
-            size = os.fstat(f.fileno()).st_size
-    except FileNotFoundError:
-        return _missing(path, 'point file')
-    except OSError as err:
-        return 'unreadable', f'{path}: cannot open ({err})'
+        version = fmt.read_magic(f)
+    except ValueError:
+        return 'not_an_array', (f'{path}: not a .npy array (no numpy '
+                                'header); expected (N, 3) points')
+    try:
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = fmt.read_array_header_2_0(f)
+        else:  # 3.0 (utf-8 header): same reader, no public name
+            shape, _, dtype = fmt._read_array_header(f, version)
+    except Exception as err:
+        return 'bad_header', (f'{path}: unreadable .npy header '
+                              f'({type(err).__name__}: {err})')
+    return tuple(shape), dtype, f.tell()
+
+
+def _array_issue(path: str, shape: tuple, dtype: np.dtype, min_rows: int,
+                 min_cols: int) -> Issue:
+    """The dtype and shape of a point array, from its header."""
     if dtype.hasobject:
         return 'not_an_array', (f'{path}: holds Python objects (a pickle), '
-                                'expected a float (N, 3) point array')
+                                f'expected a float (N, {min_cols}) point '
+                                'array')
     if dtype.kind not in 'fiu':
-        return 'bad_dtype', (f'{path}: dtype {dtype}, expected float (N, 3) '
-                             'points')
-    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if size < needed:
-        return 'truncated', (f'{path}: truncated ({size} bytes; its header '
-                             f'declares a {tuple(shape)} {dtype} array, '
-                             f'{needed} bytes)')
+        return 'bad_dtype', (f'{path}: dtype {dtype}, expected float '
+                             f'(N, {min_cols}) points')
     if len(shape) != 2 or shape[1] < min_cols:
         return 'bad_shape', (f'{path}: shape {tuple(shape)}, expected '
                              f'(N, >={min_cols}) points')
     if shape[0] < min_rows:
         return 'too_few_points', (f'{path}: {shape[0]} points, fewer than '
                                   f'the {min_rows} the pipeline samples')
+    return None
+
+
+def check_npy(path: str, min_rows: int = 1, min_cols: int = 3) -> Issue:
+    """A ``.npy`` point file: magic, header, dtype, shape and byte size.
+
+    The header tells the array's shape and dtype; the file must hold at
+    least that many bytes after it (a shorter file is truncated).
+    """
+    try:
+        with open(path, 'rb') as f:
+            head = _npy_header(path, f)
+            size = os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        return _missing(path, 'point file')
+    except OSError as err:
+        return 'unreadable', f'{path}: cannot open ({err})'
+    if not isinstance(head[1], np.dtype):
+        return head
+    shape, dtype, offset = head
+    if dtype.hasobject:  # no byte count to compare: say what it is
+        return _array_issue(path, shape, dtype, min_rows, min_cols)
+    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < needed:
+        return 'truncated', (f'{path}: truncated ({size} bytes; its header '
+                             f'declares a {tuple(shape)} {dtype} array, '
+                             f'{needed} bytes)')
+    return _array_issue(path, shape, dtype, min_rows, min_cols)
+
+
+def check_npz(path: str, min_rows: int = 1, min_cols: int = 3) -> Issue:
+    """A ``.npz`` point file (ULIP-2's ``<uid>_8192.npz``): the zip's
+    central directory, the points member (``arr_0`` or the only one) and
+    its ``.npy`` header; only the header is decompressed."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        return _missing(path, 'point file')
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        # the directory is at the end: a truncated archive has none
+        return 'truncated', (f'{path}: not a complete .npz (zip) archive '
+                             f'({err}); expected arr_0: (N, {min_cols}) '
+                             'points')
+    with zf:
+        names = zf.namelist()
+        member = 'arr_0.npy' if 'arr_0.npy' in names else (
+            names[0] if len(names) == 1 else None)
+        if member is None:
+            return 'bad_format', (f'{path}: no arr_0 among {names[:5]}; '
+                                  'expected the points under arr_0 (or a '
+                                  'single array)')
+        info = zf.getinfo(member)
+        try:
+            with zf.open(info) as m:
+                head = _npy_header(f'{path}:{member}', m)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
+            return 'truncated', f'{path}: cannot read {member} ({err})'
+    if not isinstance(head[1], np.dtype):
+        return head
+    shape, dtype, offset = head
+    if not dtype.hasobject:
+        needed = offset + int(np.prod(shape, dtype=np.int64)) * \
+            dtype.itemsize
+        if info.file_size != needed:
+            return 'truncated', (f'{path}: {member} holds {info.file_size} '
+                                 f'bytes, its header declares a {shape} '
+                                 f'{dtype} array ({needed} bytes)')
+    return _array_issue(f'{path}:{member}', shape, dtype, min_rows, min_cols)
+
+
+def check_points_file(path: str, min_rows: int = 1, min_cols: int = 3,
+                      deep: bool = False) -> Issue:
+    """A ``.npy`` / ``.npz`` point file from its header; with ``deep`` the
+    array is read as ``LoadPointCloud`` reads it (no pickles) and the
+    columns the pipeline keeps must be finite."""
+    check = check_npz if path.endswith('.npz') else check_npy
+    issue = check(path, min_rows=min_rows, min_cols=min_cols)
+    if issue or not deep:
+        return issue
+    try:
+        if path.endswith('.npz'):
+            with np.load(path, allow_pickle=False) as archive:
+                key = 'arr_0' if 'arr_0' in archive.files else \
+                    archive.files[0]
+                pts = archive[key]
+        else:
+            pts = np.load(path, allow_pickle=False)
+    except Exception as err:  # e.g. a corrupt deflate stream
+        return 'undecodable', (f'{path}: cannot read the points '
+                               f'({type(err).__name__}: {err})')
+    bad = int((~np.isfinite(pts[:, :min_cols])).any(axis=1).sum())
+    if bad:
+        return 'not_finite', (f'{path}: {bad} of {len(pts)} points are NaN '
+                              'or inf; expected finite coordinates')
+    return None
+
+
+# Modules a pickled numpy file may name: what np.save writes for object
+# arrays and dicts of arrays. Anything else (os, subprocess, ...) is code.
+_PICKLE_MODULES = ('numpy', 'copyreg', '_codecs', 'builtins',
+                   'collections', '__builtin__')
+_PICKLE_STRINGS = ('SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8',
+                   'UNICODE', 'SHORT_BINSTRING', 'BINSTRING', 'STRING')
+
+
+def scan_pickle(data: bytes) -> Tuple[bool, List[str]]:
+    """Walk a pickle's opcodes without running it (``pickletools``).
+
+    Returns:
+        tuple: Whether the opcode stream is complete (ends with STOP) and
+        the ``module.name`` globals it would import.
+    """
+    import pickletools
+    found, pushed, memo = [], [], {}
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            name = op.name
+            if name == 'GLOBAL':
+                found.append(str(arg).replace(' ', '.'))
+            elif name == 'STACK_GLOBAL':
+                module, attr = (pushed[-2:] if len(pushed) >= 2 else
+                                ['?', '?'])
+                found.append(f'{module}.{attr}')
+            elif name == 'MEMOIZE':
+                memo[len(memo)] = pushed[-1] if pushed else None
+            elif name in ('BINPUT', 'LONG_BINPUT', 'PUT'):
+                memo[arg] = pushed[-1] if pushed else None
+            elif name in ('BINGET', 'LONG_BINGET', 'GET'):
+                pushed.append(memo.get(arg, '?'))
+            elif name in _PICKLE_STRINGS:
+                pushed.append(str(arg))
+            elif name != 'PROTO' and name != 'FRAME':
+                pushed.append('?')  # any other value: not a name string
+    except Exception:  # exhausted before STOP, or a bad opcode
+        return False, found
+    return True, found
+
+
+def check_pickled_npy(path: str, shape: Optional[Sequence[int]] = None,
+                      scan: bool = False) -> Issue:
+    """A pickled ``.npy`` (OpenShape's files) without unpickling it.
+
+    Shallow: numpy header of an object array (of ``shape`` if given), a
+    pickle after it that ends with its STOP opcode. With ``scan`` the whole
+    opcode stream is walked (``pickletools``, nothing is executed): it must
+    be complete and import only numpy / builtins names.
+    """
+    expected = 'a pickled object array' + (
+        f' of shape {tuple(shape)}' if shape is not None else '')
+    try:
+        with open(path, 'rb') as f:
+            head = _npy_header(path, f)
+            size = os.fstat(f.fileno()).st_size
+            if isinstance(head[1], np.dtype):
+                f.seek(max(head[2], size - 1))
+                last = f.read(1)
+                data = None
+                if scan:
+                    f.seek(head[2])
+                    data = f.read()
+    except FileNotFoundError:
+        return _missing(path, 'shape file')
+    except OSError as err:
+        return 'unreadable', f'{path}: cannot open ({err})'
+    if not isinstance(head[1], np.dtype):
+        kind, message = head
+        return kind, message.replace('expected (N, 3) points', 'expected '
+                                     + expected)
+    got_shape, dtype, offset = head
+    if not dtype.hasobject:
+        return 'bad_format', (f'{path}: a {dtype} array of shape '
+                              f'{got_shape}, expected {expected}')
+    if shape is not None and tuple(got_shape) != tuple(shape):
+        return 'bad_shape', (f'{path}: object array of shape {got_shape}, '
+                             f'expected {tuple(shape)}')
+    if size <= offset or last != b'.':  # every pickle ends with STOP '.'
+        return 'truncated', (f'{path}: truncated ({size} bytes; the pickle '
+                             'after the header does not end with its STOP '
+                             'opcode)')
+    if scan:
+        complete, names = scan_pickle(data)
+        if not complete:
+            return 'truncated', (f'{path}: the pickle after the header is '
+                                 'incomplete or corrupt (opcode walk)')
+        unsafe = sorted({n for n in names
+                         if n.split('.')[0] not in _PICKLE_MODULES})
+        if unsafe:
+            return 'unsafe_pickle', (f'{path}: the pickle imports '
+                                     f'{", ".join(unsafe[:5])} (unpickling '
+                                     'would run it); a data file needs '
+                                     'numpy names only')
     return None
 
 
