@@ -14,7 +14,8 @@ only does what is missing. Examples::
     # any folder <class>/**/<mesh>.{obj,off,ply,glb}, seeded split
     python tools/prepare_triplets.py my_meshes data/my_triplets \\
         --format folder --val-ratio 0.1 --test-ratio 0.2 --seed 0
-    # also tar shards per split for streaming (ShardedTriplets)
+    # also tar shards per split for streaming (ShardedTriplets);
+    # --gzip-shards for .tar.gz ones
     python tools/prepare_triplets.py my_meshes data/my_triplets \\
         --format folder --shards data/my_triplets_shards \\
         --samples-per-shard 1000
@@ -24,10 +25,13 @@ in the summary), 1 when none is, 2 on bad arguments or inputs, 130 when
 interrupted (rerun to resume).
 """
 import argparse
+import os.path as osp
 import sys
 from typing import List, Optional
 
 from cg3d_mm.datagen.triplets import FORMATS, IMAGE_MODES, prepare_triplets
+from cg3d_mm.datagen.triplets.sample_writer import PC_DIR, PC_RGB_DIR
+from cg3d_mm.datagen.triplets.to_shards import shapenet_split_to_shards
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -81,8 +85,36 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'ShardedTriplets')
     parser.add_argument('--samples-per-shard', type=int, default=1000,
                         help='samples per shard (with --shards)')
+    parser.add_argument('--gzip-shards', action='store_true',
+                        help='with --shards: write gzipped shards '
+                        '(shard-NNNNNN.tar.gz)')
     parser.add_argument('--no-progress', action='store_true')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.gzip_shards and not args.shards:
+        parser.error('--gzip-shards needs --shards DIR')
+    if args.shards and args.samples_per_shard < 1:
+        parser.error('--samples-per-shard must be >= 1')
+    return args
+
+
+def write_gzip_shards(args: argparse.Namespace, splits: dict) -> None:
+    """Each non-empty split of the finished layout as gzipped shards, with
+    the settings ``prepare_triplets(shards=...)`` writes plain ones with
+    (its points, all views, samples shuffled with ``--seed``; each split's
+    folder replaced whole, atomically)."""
+    pc_dir = PC_DIR if args.no_color_points else PC_RGB_DIR
+    for split, size in splits.items():
+        if not size:
+            continue
+        result = shapenet_split_to_shards(
+            args.out, osp.join(args.shards, split), split=split,
+            pc_dir=pc_dir, num_views=args.views,
+            samples_per_shard=args.samples_per_shard, shuffle_seed=args.seed,
+            overwrite=True, progress=not args.no_progress,
+            compression='gz')
+        print(f'{split}: {result["num_samples"]} samples in '
+              f'{result["num_shards"]} gzipped shard(s) in '
+              f'{result["out_dir"]}')
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -109,8 +141,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             up_axis=args.up_axis,
             color_points=not args.no_color_points,
             progress=not args.no_progress,
-            shards=args.shards,
+            # gzipped shards are written below, from the finished layout
+            shards=None if args.gzip_shards else args.shards,
             samples_per_shard=args.samples_per_shard)
+        if args.gzip_shards and summary.written + summary.skipped:
+            write_gzip_shards(args, summary.splits)
     except (ValueError, OSError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

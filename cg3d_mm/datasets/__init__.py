@@ -1,4 +1,5 @@
 from . import transforms  # noqa: F401
+from .mixed_shards import MixedShardedTriplets
 from .modelnet import ModelNet
 from .openshape_eval import (ObjaverseLVIS, OpenShapeModelNet40,
                              OpenShapeScanObjectNN)
@@ -13,6 +14,7 @@ from .ulip_triplets import ULIP2ObjaverseTriplets, ULIPShapeNetTriplets
 __all__ = [
     'ShapeNetTriplets', 'ModelNet', 'ScanObjectNN', 'Scene', 'find_scenes',
     'load_scene', 'ULIPShapeNetTriplets', 'ULIP2ObjaverseTriplets',
-    'OpenShapeTriplets', 'ShardedTriplets', 'MixtureSampler',
+    'OpenShapeTriplets', 'ShardedTriplets', 'MixedShardedTriplets',
+    'MixtureSampler',
     'ObjaverseLVIS', 'OpenShapeModelNet40', 'OpenShapeScanObjectNN'
 ]

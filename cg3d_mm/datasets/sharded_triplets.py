@@ -2,7 +2,8 @@
 
 The shards follow the webdataset layout open_clip trains from at scale: one
 sample is the run of consecutive tar members sharing a key (the member name
-up to the first dot of its file name)::
+up to the first dot of its file name), in a plain ``.tar`` or a gzipped
+``.tar.gz`` / ``.tgz`` (read as a stream, ``tarfile`` mode ``'r|gz'``)::
 
     <key>.npy          points, float32 (N, 3) or (N, 6) xyz + rgb in [0, 1]
     <key>.000.png ..   rendered views (zero or more; ``.jpg`` also read)
@@ -28,7 +29,10 @@ How an epoch is streamed (:class:`ShardedTriplets`):
   batches (DDP would hang otherwise). With many shards a worker's range is
   a run of whole shards plus at most a partial shard at each end; with
   fewer shards than ranks x workers, workers share shards (never samples),
-  each reading only its members;
+  each reading only its members. A gzipped shard cannot be entered in
+  the middle: a worker whose range starts inside one decompresses the
+  members before it (headers only are parsed, payloads are neither kept
+  nor decoded);
 * each worker reads its range in order and emits it through a shuffle
   buffer of ``shuffle_buffer`` samples, seeded with ``(seed, epoch, rank,
   worker)``. The buffer's draws depend only on positions, so the emission
@@ -39,7 +43,8 @@ How an epoch is streamed (:class:`ShardedTriplets`):
   checkpoint by ``StreamPositionHook``) drops each worker's first
   ``consumed[worker]`` emissions without decoding them (shards all of whose
   samples were consumed are not opened): nothing is repeated or skipped;
-* an unreadable sample (truncated or corrupt tar, missing points, a points
+* an unreadable sample (truncated or corrupt tar or gzip stream, a shard
+  without its end-of-archive marker, missing points, a points
   array of another shape, no view when ``require_images``, an
   ``UnreadableSampleError`` of the pipeline) is logged with its shard and
   key and replaced by the worker's previous readable sample, as
@@ -94,7 +99,15 @@ VIEW_RE = re.compile(r'^(?:(\d+)\.)?(png|jpg|jpeg)$')
 # DataLoader workers whose resume positions fit the shared state
 MAX_WORKERS = 256
 _CONSUMED = 5  # first per-worker slot of the shared state
+# read size of gzip streams (tarfile's default, 10 KiB, costs more calls)
+_STREAM_BUFSIZE = 1 << 16
 _GLOB_CHARS = re.compile(r'[*?\[]')
+# shard file names: plain tar, or gzip read as a stream (no random access)
+GZIP_SUFFIXES = ('.tar.gz', '.tgz')
+DEFAULT_SHARDS = ('*.tar', '*.tar.gz', '*.tgz')
+# other compressions tarfile could read but that are not supported here
+_OTHER_COMPRESSION = ('.bz2', '.tbz', '.tbz2', '.xz', '.txz', '.zst',
+                      '.zstd', '.lz4')
 _BRACE = re.compile(r'\{([^{}]*)\}')
 
 
@@ -157,11 +170,33 @@ def find_shards(patterns: Union[str, Sequence[str]],
         raise FileNotFoundError(
             f'ShardedTriplets: no shard matches {list(patterns)}'
             + (f' under {data_root}' if data_root else '') +
-            ' (expected .tar shards written by tools/prepare_triplets.py '
-            '--shards or tools/dataset_converters/triplets_to_shards.py)')
+            ' (expected .tar / .tar.gz / .tgz shards written by '
+            'tools/prepare_triplets.py --shards or '
+            'tools/dataset_converters/triplets_to_shards.py)')
     seen = set()
     unique = [p for p in found if not (p in seen or seen.add(p))]
+    for path in unique:
+        shard_mode(path)  # refuses compressions other than gzip, by name
     return [osp.abspath(p) for p in unique]
+
+
+def shard_mode(path: str) -> str:
+    """The ``tarfile`` mode a shard is read with: ``'r|gz'`` (a stream:
+    gzip has no random access) for ``.tar.gz`` / ``.tgz``, ``'r:'`` for
+    any other name (plain tar).
+
+    Raises:
+        ValueError: The name says another compression (``.tar.xz``, ...).
+    """
+    name = path.lower()
+    if name.endswith(GZIP_SUFFIXES):
+        return 'r|gz'
+    if name.endswith(_OTHER_COMPRESSION):
+        raise ValueError(
+            f'{path}: unsupported shard compression; expected a plain .tar '
+            'or a gzipped .tar.gz / .tgz (recompress, e.g. with '
+            'tools/dataset_converters/triplets_to_shards.py --gzip)')
+    return 'r:'
 
 
 # -------------------------------------------------------------------- index
@@ -240,6 +275,30 @@ def worker_sizes(num_samples: int, num_workers: int,
     return sizes
 
 
+def range_plan(order: Sequence[int], counts: Sequence[int], start: int,
+               stop: int) -> List[Tuple[int, int, int]]:
+    """Samples ``start..stop-1`` of the shards read in ``order`` as
+    ``(shard index, first, stop)`` ordinals within each shard, in reading
+    order: whole shards, plus a partial one at each end.
+
+    Args:
+        order (Sequence[int]): (S, ) shard indices in reading order.
+        counts (Sequence[int]): (S, ) samples per shard (by index).
+        start (int): First position in the concatenated order.
+        stop (int): End position (exclusive).
+    """
+    plan, offset = [], 0
+    for s in (int(i) for i in order):
+        if offset >= stop:
+            break
+        n = int(counts[s])
+        lo, hi = max(start - offset, 0), min(stop - offset, n)
+        if lo < hi:
+            plan.append((s, lo, hi))
+        offset += n
+    return plan
+
+
 def buffer_order(num: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """Emission order of a shuffle buffer of ``size`` over ``num`` items
     read in order: fill the buffer, then each read item replaces a random
@@ -276,12 +335,38 @@ def _split_member(name: str) -> Tuple[str, str]:
     return (f'{folder}/{key}' if folder else key), ext.lower()
 
 
-def _ends_cleanly(tar: tarfile.TarFile) -> bool:
-    """Whether the archive ends with its end-of-archive marker (two zero
-    blocks), as every complete tar does; a truncated one does not."""
-    tar.fileobj.seek(tar.offset)
-    tail = tar.fileobj.read(2 * tarfile.BLOCKSIZE)
-    return len(tail) == 2 * tarfile.BLOCKSIZE and not tail.strip(b'\0')
+class _WatchedInfo(tarfile.TarInfo):
+    """``TarInfo`` that records, on its archive, the header error that ends
+    iteration: ``tarfile`` stops silently on a zero block, a truncated or
+    an invalid header alike, and a stream (``'r|gz'``) cannot seek back to
+    look at that block afterwards."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(tarfile_)
+        except tarfile.HeaderError as err:
+            tarfile_.cg3d_end_error = err
+            raise
+
+
+def _end_problem(tar: tarfile.TarFile) -> Optional[str]:
+    """None when the archive ends with its end-of-archive marker (two zero
+    blocks), as every complete tar does; else what ended it instead.
+
+    Called once iteration has stopped: the header that stopped it must be
+    a whole zero block, and the next block (read forward, so that gzip
+    streams work too) must be one as well.
+    """
+    end = getattr(tar, 'cg3d_end_error', None)
+    if isinstance(end, tarfile.InvalidHeaderError):
+        return f'corrupt ({end})'
+    if not isinstance(end, tarfile.EOFHeaderError):
+        return 'truncated'
+    tail = tar.fileobj.read(tarfile.BLOCKSIZE)
+    if len(tail) < tarfile.BLOCKSIZE:
+        return 'truncated'
+    return None if not tail.strip(b'\0') else 'corrupt (no end-of-archive)'
 
 
 def read_shard(path: str, lo: int, hi: int, wanted: Callable[[int], bool],
@@ -293,13 +378,19 @@ def read_shard(path: str, lo: int, hi: int, wanted: Callable[[int], bool],
     a :class:`_Bad` for each sample a truncated or corrupt tar lacks (the
     sample a truncated tar ends in included). Always yields ``hi - lo``
     items.
+
+    Gzipped shards are read as a stream (:func:`shard_mode`): members
+    before ``lo`` and unwanted ones are decompressed to skip them, but
+    their payloads are not kept.
     """
     shard = osp.basename(path)
     count = hi if count is None else count
     ordinal, key, files, want = -1, None, {}, False
-    done, clean = lo, True
+    done, problem = lo, None
+    kind = 'gzipped tar' if shard_mode(path) == 'r|gz' else 'tar'
     try:
-        with tarfile.open(path, 'r:') as tar:
+        with tarfile.open(path, shard_mode(path), tarinfo=_WatchedInfo,
+                          bufsize=_STREAM_BUFSIZE) as tar:
             for member in tar:
                 if not member.isfile():
                     continue
@@ -317,16 +408,17 @@ def read_shard(path: str, lo: int, hi: int, wanted: Callable[[int], bool],
                     files[ext] = tar.extractfile(member).read()
             else:
                 # a truncated tar ends inside its last sample
-                clean = _ends_cleanly(tar)
-                if key is not None and lo <= ordinal < hi and clean:
+                problem = _end_problem(tar)
+                if key is not None and lo <= ordinal < hi and not problem:
                     yield ordinal, ((key, files) if want else None)
                     done = ordinal + 1
-        error = (f'truncated tar: it ends inside sample {ordinal} of the '
-                 f'{count} its index lists') if not clean else (
+        error = (f'{problem} {kind}: it ends inside sample {ordinal} of '
+                 f'the {count} its index lists') if problem else (
                      f'it has {ordinal + 1} of the {count} samples its '
                      'index lists')
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-        error = f'truncated or corrupt tar ({type(err).__name__}: {err})'
+        error = (f'truncated or corrupt {kind} ({type(err).__name__}: '
+                 f'{err})')
     for k in range(done, hi):
         yield k, _Bad(f'{shard}#{k}', f'{path}: sample {k}: {error}')
 
@@ -355,8 +447,107 @@ def _in_memory_views(transform):
     return twin
 
 
+class StreamedEpochs(IterableDataset):
+    """The epoch and resume state of a dataset that streams its epochs.
+
+    Holds, in shared memory (persistent DataLoader workers must see
+    :meth:`set_epoch`), the epoch, the rank and world size taken in the
+    main process, and each worker stream's count of samples already
+    consumed in a resumed epoch. Subclasses set ``num_samples`` (samples
+    per epoch over all ranks) and ``batch_size``, call
+    :meth:`_init_stream_state` and start ``__iter__`` with
+    :meth:`_stream_position`.
+    """
+
+    num_samples: int
+    batch_size: Optional[int]
+
+    def _init_stream_state(self) -> None:
+        # [epoch, set_epoch called (1) / with a resume (2), rank, world,
+        # rotation, consumed per stream...]
+        self._state = torch.zeros(_CONSUMED + MAX_WORKERS,
+                                  dtype=torch.int64)
+        self._state.share_memory_()
+        self._capture_dist()
+
+    def _capture_dist(self) -> Tuple[int, int]:
+        """Rank and world size, taken in the main process (DataLoader
+        workers have no process group)."""
+        if get_worker_info() is None:
+            rank, world = get_dist_info()
+            self._state[2], self._state[3] = rank, world
+        return int(self._state[2]), int(self._state[3])
+
+    def __len__(self) -> int:
+        """Samples of this rank per epoch."""
+        return self.num_samples // self._capture_dist()[1]
+
+    def samples_per_rank(self, world_size: int) -> int:
+        """Samples each of ``world_size`` ranks streams per epoch (the
+        remainder is left out, at the end of the epoch's order)."""
+        n = self.num_samples // world_size
+        if n < 1:
+            raise ValueError(
+                f'{type(self).__name__}: {self.num_samples} samples cannot '
+                f'feed {world_size} ranks')
+        return n
+
+    def set_epoch(self, epoch: int,
+                  consumed: Optional[Sequence[int]] = None) -> None:
+        """Stream ``epoch`` next.
+
+        Args:
+            epoch (int): Seeds the shard order and the buffers.
+            consumed (Sequence[int], optional): Per worker stream (the
+                ``stream_worker`` of the samples), emissions already
+                trained on: a resumed epoch drops them unread. With
+                ``batch_size`` known, DataLoader worker ``w`` then streams
+                ``(w + b) % num_workers``, ``b`` the batches consumed, so
+                that the batches also come in the interrupted run's order.
+        """
+        self._capture_dist()
+        self._state[0] = int(epoch)
+        self._state[1] = 2 if consumed is not None else 1
+        self._state[4:] = 0
+        if consumed is not None:
+            if len(consumed) > MAX_WORKERS:
+                raise ValueError(f'at most {MAX_WORKERS} workers can resume')
+            self._state[_CONSUMED:_CONSUMED + len(consumed)] = \
+                torch.as_tensor([int(c) for c in consumed])
+            if self.batch_size:
+                b = self.batch_size
+                self._state[4] = sum(-(-int(c) // b) for c in consumed)
+
+    @property
+    def epoch(self) -> int:
+        return int(self._state[0])
+
+    def _stream_position(self) -> Tuple[int, int, int, int, int, int]:
+        """``(epoch, rank, world_size, num_workers, worker, consumed)`` of
+        the calling DataLoader worker (or the main process): ``worker`` is
+        the stream it reads, rotated on a resume so that batches come in
+        the interrupted run's order, ``consumed`` its emissions to drop."""
+        info = get_worker_info()
+        if info is None:
+            rank, world = self._capture_dist()
+            num_workers, worker = 1, 0
+        else:
+            rank, world = int(self._state[2]), int(self._state[3])
+            num_workers, worker = info.num_workers, info.id
+        resumed = int(self._state[1]) == 2
+        if resumed:  # keep the interrupted run's batch order
+            worker = (worker + int(self._state[4])) % num_workers
+        skip = int(self._state[_CONSUMED + worker]) if resumed else 0
+        if not int(self._state[1]) and worker == 0:
+            print_log(f'{type(self).__name__}: set_epoch() was never called,'
+                      " so every epoch streams epoch 0's order; training "
+                      'configs add StreamPositionHook to custom_hooks',
+                      logger='current', level=logging.WARNING)
+        return int(self._state[0]), rank, world, num_workers, worker, skip
+
+
 @DATASETS.register_module()
-class ShardedTriplets(IterableDataset):
+class ShardedTriplets(StreamedEpochs):
     """CG3D pretraining triplets streamed from webdataset-style tar shards.
 
     See the module docstring for the layout and how an epoch is split,
@@ -365,7 +556,9 @@ class ShardedTriplets(IterableDataset):
     Args:
         shards (str | Sequence[str]): Shard files: brace lists / ranges
             (``'train-{000000..000099}.tar'``) and globs, relative to
-            ``data_root``. Defaults to '*.tar'.
+            ``data_root``; ``.tar.gz`` / ``.tgz`` ones are read as gzip
+            streams. Defaults to :data:`DEFAULT_SHARDS` (every ``.tar``,
+            ``.tar.gz`` and ``.tgz``; each must be in its index).
         data_root (str, optional): Folder of relative shard patterns.
         synthetic (dict, optional): With no ``data_root``: settings of the
             built-in synthetic world's shards (``synthetic_shards`` asset,
@@ -392,7 +585,7 @@ class ShardedTriplets(IterableDataset):
     """
 
     def __init__(self,
-                 shards: Union[str, Sequence[str]] = '*.tar',
+                 shards: Union[str, Sequence[str]] = DEFAULT_SHARDS,
                  data_root: Optional[str] = None,
                  synthetic: Optional[dict] = None,
                  index_file: Optional[str] = None,
@@ -442,13 +635,7 @@ class ShardedTriplets(IterableDataset):
         # becomes its in-memory twin (same view choice and fallbacks)
         self.pipeline = Compose(
             [_in_memory_views(t) for t in build_transforms(pipeline)])
-        # [epoch, set_epoch called (1) / with a resume (2), rank, world,
-        # rotation, consumed per stream...]: in shared memory, so that
-        # persistent DataLoader workers see set_epoch
-        self._state = torch.zeros(_CONSUMED + MAX_WORKERS,
-                                  dtype=torch.int64)
-        self._state.share_memory_()
-        self._capture_dist()
+        self._init_stream_state()
 
     # ------------------------------------------------------------ mmengine
     @property
@@ -457,56 +644,6 @@ class ShardedTriplets(IterableDataset):
 
     def full_init(self) -> None:
         """Nothing to do: the index was read when the dataset was built."""
-
-    def _capture_dist(self) -> Tuple[int, int]:
-        """Rank and world size, taken in the main process (DataLoader
-        workers have no process group)."""
-        if get_worker_info() is None:
-            rank, world = get_dist_info()
-            self._state[2], self._state[3] = rank, world
-        return int(self._state[2]), int(self._state[3])
-
-    def __len__(self) -> int:
-        """Samples of this rank per epoch."""
-        return self.num_samples // self._capture_dist()[1]
-
-    def samples_per_rank(self, world_size: int) -> int:
-        n = self.num_samples // world_size
-        if n < 1:
-            raise ValueError(
-                f'ShardedTriplets: {self.num_samples} samples cannot feed '
-                f'{world_size} ranks')
-        return n
-
-    def set_epoch(self, epoch: int,
-                  consumed: Optional[Sequence[int]] = None) -> None:
-        """Stream ``epoch`` next.
-
-        Args:
-            epoch (int): Seeds the shard order and the buffers.
-            consumed (Sequence[int], optional): Per worker stream (the
-                ``stream_worker`` of the samples), emissions already
-                trained on: a resumed epoch drops them unread. With
-                ``batch_size`` known, DataLoader worker ``w`` then streams
-                ``(w + b) % num_workers``, ``b`` the batches consumed, so
-                that the batches also come in the interrupted run's order.
-        """
-        self._capture_dist()
-        self._state[0] = int(epoch)
-        self._state[1] = 2 if consumed is not None else 1
-        self._state[4:] = 0
-        if consumed is not None:
-            if len(consumed) > MAX_WORKERS:
-                raise ValueError(f'at most {MAX_WORKERS} workers can resume')
-            self._state[_CONSUMED:_CONSUMED + len(consumed)] = \
-                torch.as_tensor([int(c) for c in consumed])
-            if self.batch_size:
-                b = self.batch_size
-                self._state[4] = sum(-(-int(c) // b) for c in consumed)
-
-    @property
-    def epoch(self) -> int:
-        return int(self._state[0])
 
     # -------------------------------------------------------------- layout
     def shard_order(self, epoch: int) -> np.ndarray:
@@ -524,17 +661,8 @@ class ShardedTriplets(IterableDataset):
         per_rank = self.samples_per_rank(world_size)
         sizes = worker_sizes(per_rank, num_workers, self.batch_size)
         start = rank * per_rank + sum(sizes[:worker])
-        stop = start + sizes[worker]
-        plan, offset = [], 0
-        for s in self.shard_order(epoch).tolist():
-            n = int(self.counts[s])
-            lo, hi = max(start - offset, 0), min(stop - offset, n)
-            if lo < hi:
-                plan.append((s, lo, hi))
-            offset += n
-            if offset >= stop:
-                break
-        return plan
+        return range_plan(self.shard_order(epoch), self.counts, start,
+                          start + sizes[worker])
 
     def emission_order(self, epoch: int, rank: int, num_workers: int,
                        worker: int, size: int) -> np.ndarray:
@@ -616,23 +744,8 @@ class ShardedTriplets(IterableDataset):
 
     # ----------------------------------------------------------- iteration
     def __iter__(self) -> Iterator:
-        info = get_worker_info()
-        if info is None:
-            rank, world = self._capture_dist()
-            num_workers, worker = 1, 0
-        else:
-            rank, world = int(self._state[2]), int(self._state[3])
-            num_workers, worker = info.num_workers, info.id
-        epoch = int(self._state[0])
-        resumed = int(self._state[1]) == 2
-        if resumed:  # keep the interrupted run's batch order
-            worker = (worker + int(self._state[4])) % num_workers
-        skip = int(self._state[_CONSUMED + worker]) if resumed else 0
-        if not int(self._state[1]) and worker == 0:
-            print_log('ShardedTriplets: set_epoch() was never called, so '
-                      "every epoch streams epoch 0's order; training "
-                      'configs add StreamPositionHook to custom_hooks',
-                      logger='current', level=logging.WARNING)
+        epoch, rank, world, num_workers, worker, skip = \
+            self._stream_position()
         plan = self.worker_plan(epoch, rank, world, num_workers, worker)
         size = sum(hi - lo for _, lo, hi in plan)
         order = self.emission_order(epoch, rank, num_workers, worker, size)

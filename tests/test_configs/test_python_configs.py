@@ -120,6 +120,7 @@ def test_comparison_catches_a_difference():
 # pointmlp_synthetic.py (the colour demo and the configs built on it).
 DEPENDS_ON_SYNTHETIC = ('_base_/datasets/synthetic_shards.py',
                         'pointmlp_synthetic_mixture_rgb.py',
+                        'pointmlp_synthetic_mixture_shards_rgb.py',
                         'pointmlp_synthetic_rgb.py',
                         'pointmlp_synthetic_shards_rgb.py')
 

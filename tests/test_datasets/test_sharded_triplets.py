@@ -1,5 +1,7 @@
 """Triplets in tar shards: writing, reading, splitting, shuffling, resuming
-and skipping unreadable samples (cg3d_mm.datasets.ShardedTriplets)."""
+and skipping unreadable samples (cg3d_mm.datasets.ShardedTriplets), from
+plain and gzipped shards."""
+import gzip
 import io
 import json
 import os
@@ -31,6 +33,17 @@ def shards(tmp_path):
     out = str(tmp_path / 'shards')
     result = shapenet_split_to_shards(root, out, split='train', num_views=2,
                                       samples_per_shard=3)
+    assert result['num_samples'] == NUM_TRAIN and not result['skipped']
+    return root, out
+
+
+@pytest.fixture
+def gz_shards(tmp_path):
+    """The same 16 samples in 6 gzipped shards."""
+    root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=6)
+    out = str(tmp_path / 'gz_shards')
+    result = shapenet_split_to_shards(root, out, split='train', num_views=2,
+                                      samples_per_shard=3, compression='gz')
     assert result['num_samples'] == NUM_TRAIN and not result['skipped']
     return root, out
 
@@ -71,6 +84,143 @@ def test_round_trip_matches_the_folder_layout(shards):
     assert sorted(seen) == listed
     # written in a seeded shuffled order, not the list's class order
     assert seen != listed
+
+
+def test_gzipped_shards_hold_the_same_samples(shards, gz_shards, tmp_path):
+    _, out = shards
+    root, gz_out = gz_shards
+    with open(osp.join(gz_out, 'shards.json')) as f:
+        index = json.load(f)
+    assert index['compression'] == 'gz'
+    assert [s['file'] for s in index['shards']] == [
+        f'shard-{i:06d}.tar.gz' for i in range(6)]
+    with open(osp.join(out, 'shards.json')) as f:
+        assert json.load(f)['compression'] is None
+    # the default patterns find .tar.gz shards
+    plain = ShardedTriplets(data_root=out, shuffle_buffer=0,
+                            shuffle_shards=False)
+    gz = ShardedTriplets(data_root=gz_out, shuffle_buffer=0,
+                         shuffle_shards=False)
+    assert all(p.endswith('.tar.gz') for p in gz.shards)
+    pairs = list(zip(plain, gz))
+    assert len(pairs) == NUM_TRAIN
+    for a, b in pairs:
+        assert a['sample_id'] == b['sample_id']
+        np.testing.assert_array_equal(a['points'], b['points'])
+        assert a['imgs_bytes'] == b['imgs_bytes']
+        assert a['captions'] == b['captions']
+        assert b['pts_path'].startswith('shard-') and \
+            '.tar.gz/' in b['pts_path']
+    # the same samples give the same bytes: no file name or time in the
+    # gzip header (FLG.FNAME unset, MTIME 0)
+    again = str(tmp_path / 'again')
+    shapenet_split_to_shards(root, again, split='train', num_views=2,
+                             samples_per_shard=3, compression='gz')
+    for name in ('shard-000000.tar.gz', 'shard-000005.tar.gz'):
+        with open(osp.join(gz_out, name), 'rb') as f:
+            data = f.read()
+        with open(osp.join(again, name), 'rb') as f:
+            assert f.read() == data
+        assert data[:2] == b'\x1f\x8b' and not data[3] & 0x08
+        assert data[4:8] == b'\0\0\0\0'
+    assert os.path.getsize(osp.join(gz_out, 'shard-000000.tar.gz')) < \
+        os.path.getsize(osp.join(out, 'shard-000000.tar'))
+
+
+def test_other_compressions_are_refused_by_name(gz_shards):
+    _, out = gz_shards
+    bad = osp.join(out, 'shard-000009.tar.xz')
+    with open(bad, 'wb') as f:
+        f.write(b'x')
+    with pytest.raises(ValueError, match=r'shard-000009\.tar\.xz: '
+                       'unsupported shard compression'):
+        ShardedTriplets('*.tar.xz', data_root=out)
+    with pytest.raises(ValueError, match="compression must be one of"):
+        ShardWriter(osp.join(out, 'w'), ['a'], compression='xz')
+
+
+def test_range_inside_a_gz_shard_skips_members_unread(gz_shards,
+                                                      monkeypatch):
+    """A worker starting inside a gzipped shard reads past the members
+    before its range without extracting them."""
+    _, out = gz_shards
+    extracted = []
+    real = tarfile.TarFile.extractfile
+
+    def counting(self, member):
+        extracted.append(member.name)
+        return real(self, member)
+
+    monkeypatch.setattr(tarfile.TarFile, 'extractfile', counting)
+    path = osp.join(out, 'shard-000002.tar.gz')
+    items = list(st.read_shard(path, 1, 3, lambda o: o == 2, 3))
+    assert [k for k, _ in items] == [1, 2]
+    assert items[0][1] is None  # in range, but consumed: not read
+    key, files = items[1][1]
+    assert sorted(files) == ['000.png', '001.png', 'json', 'npy']
+    # only sample 2's members were extracted
+    assert sorted(extracted) == sorted(f'{key}.{ext}' for ext in files)
+
+
+def _corrupt_gz_shards(out):
+    """Shard 1 cut in half, shard 3 with garbage inside its compressed
+    data, shard 4 a complete gzip of a tar without its end-of-archive
+    marker, shard 5 not a gzip file."""
+    path = osp.join(out, 'shard-000001.tar.gz')
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    path = osp.join(out, 'shard-000003.tar.gz')
+    with open(path, 'rb') as f:
+        data = bytearray(f.read())
+    mid = len(data) // 2
+    data[mid:mid + 64] = b'\xff' * 64
+    with open(path, 'wb') as f:
+        f.write(bytes(data))
+    path = osp.join(out, 'shard-000004.tar.gz')
+    with open(path, 'rb') as f:
+        raw = gzip.decompress(f.read())
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        last = tar.getmembers()[-1]
+    end = last.offset_data + -(-last.size // tarfile.BLOCKSIZE) * \
+        tarfile.BLOCKSIZE
+    with open(path, 'wb') as f:
+        f.write(gzip.compress(raw[:end]))
+    with open(osp.join(out, 'shard-000005.tar.gz'), 'wb') as f:
+        f.write(b'not a gzip stream')
+
+
+def test_corrupt_gz_shards_are_skipped_counted_and_named(
+        gz_shards, monkeypatch):
+    _, out = gz_shards
+    _corrupt_gz_shards(out)
+    logged = []
+    monkeypatch.setattr(st, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    ds = ShardedTriplets(data_root=out, shuffle_buffer=4)
+    ds.set_epoch(0)
+    samples = list(ds)  # no exception mid-epoch
+    assert len(samples) == NUM_TRAIN  # replacements keep the count
+    skipped = [k for s in samples for k in s.get('skipped_samples', ())]
+    assert len(logged) == len(skipped)
+    by_shard = {}
+    for k in skipped:
+        by_shard.setdefault(osp.basename(k['path']), []).append(k)
+        assert 'gzipped tar' in k['error'] and k['path'] in k['error']
+    assert set(by_shard) == {f'shard-00000{i}.tar.gz' for i in (1, 3, 4, 5)}
+    assert 1 <= len(by_shard['shard-000001.tar.gz']) <= 3
+    assert 1 <= len(by_shard['shard-000003.tar.gz']) <= 3
+    # a complete gzip stream whose tar lacks its end: the last sample may
+    # lack members, so it is skipped; the ones before it are read
+    assert [k['sample'] for k in by_shard['shard-000004.tar.gz']] == [
+        'shard-000004.tar.gz#2']
+    assert 'truncated' in by_shard['shard-000004.tar.gz'][0]['error']
+    assert 'not a gzip file' in by_shard['shard-000005.tar.gz'][0]['error']
+    # the readable samples of the damaged shards still come through
+    assert ds.shards[4].endswith('shard-000004.tar.gz')
+    read = {s['sample_id'] for s in samples if s['shard'] == ds.shards[4]}
+    assert len(read) == 2
 
 
 def test_writer_is_atomic_and_refuses_a_used_folder(tmp_path):
@@ -135,9 +285,12 @@ def test_buffer_order_is_a_bounded_permutation():
     np.testing.assert_array_equal(st.buffer_order(5, 0, rng), np.arange(5))
 
 
-@pytest.mark.parametrize('drop_last', [True, False])
-def test_workers_split_without_overlap_and_len_is_exact(shards, drop_last):
-    _, out = shards
+@pytest.mark.parametrize('drop_last,layout', [(True, 'shards'),
+                                              (False, 'shards'),
+                                              (False, 'gz_shards')])
+def test_workers_split_without_overlap_and_len_is_exact(request, drop_last,
+                                                        layout):
+    _, out = request.getfixturevalue(layout)
     ds = ShardedTriplets(data_root=out, shuffle_buffer=4, batch_size=3)
     loader = DataLoader(ds, batch_size=3, num_workers=2,
                         collate_fn=_list_collate, drop_last=drop_last)
@@ -154,17 +307,20 @@ def test_workers_split_without_overlap_and_len_is_exact(shards, drop_last):
     assert set().union(*workers) == {0, 1}
 
 
-def test_fewer_shards_than_workers_split_samples(shards):
-    _, out = shards
-    ds = ShardedTriplets('shard-000000.tar', data_root=out, shuffle_buffer=0)
+@pytest.mark.parametrize('layout,name', [('shards', 'shard-000000.tar'),
+                                         ('gz_shards', 'shard-000000.tar.gz')])
+def test_fewer_shards_than_workers_split_samples(request, layout, name):
+    _, out = request.getfixturevalue(layout)
+    ds = ShardedTriplets(name, data_root=out, shuffle_buffer=0)
     loader = DataLoader(ds, batch_size=1, num_workers=3,
                         collate_fn=_list_collate)
     keys = [s['sample_id'] for b in loader for s in b]
     assert sorted(keys) == sorted(_keys(ds)) and len(set(keys)) == 3
 
 
-def test_resume_drops_exactly_what_was_consumed(shards):
-    _, out = shards
+@pytest.mark.parametrize('layout', ['shards', 'gz_shards'])
+def test_resume_drops_exactly_what_was_consumed(request, layout):
+    _, out = request.getfixturevalue(layout)
 
     def loader():
         ds = ShardedTriplets(data_root=out, shuffle_buffer=5, batch_size=2)
@@ -344,17 +500,21 @@ def test_converter_tool_reads_a_config_or_a_data_root(tmp_path):
     tool.main([str(cfg), '--out', str(tmp_path / 'a'), '--no-progress',
                '--samples-per-shard', '5'])
     tool.main(['--data-root', root, '--split', 'test', '--num-views', '2',
-               '--out', str(tmp_path / 'b'), '--no-progress'])
+               '--out', str(tmp_path / 'b'), '--no-progress', '--gzip'])
     a = ShardedTriplets(data_root=str(tmp_path / 'a'))
     assert len(a) == NUM_TRAIN and len(a.shards) == 4
     assert len(next(iter(a))['imgs_bytes']) == 2
+    assert all(p.endswith('.tar') for p in a.shards)
     b = ShardedTriplets(data_root=str(tmp_path / 'b'))
     assert len(b) == 4 and len(b.shards) == 1
+    assert b.shards[0].endswith('shard-000000.tar.gz')
+    assert len(next(iter(b))['imgs_bytes']) == 2
     with pytest.raises(FileExistsError, match='exists'):
         tool.main([str(cfg), '--out', str(tmp_path / 'a')])
 
 
-def test_prepare_triplets_writes_shards_per_split(tmp_path):
+@pytest.mark.parametrize('gzip_flag', [[], ['--gzip-shards']])
+def test_prepare_triplets_writes_shards_per_split(tmp_path, gzip_flag):
     trimesh = pytest.importorskip('trimesh')
     meshes = tmp_path / 'meshes'
     for c, mesh in (('box', trimesh.creation.box((0.6, 1.0, 0.4))),
@@ -368,9 +528,12 @@ def test_prepare_triplets_writes_shards_per_split(tmp_path):
                       '--points', '64', '--views', '2', '--image-size',
                       '24', '--workers', '1', '--val-ratio', '0',
                       '--test-ratio', '0.34', '--shards', str(shard_root),
-                      '--samples-per-shard', '2', '--no-progress']) == 0
+                      '--samples-per-shard', '2', '--no-progress'] +
+                     gzip_flag) == 0
     train = ShardedTriplets(data_root=str(shard_root / 'train'))
     test = ShardedTriplets(data_root=str(shard_root / 'test'))
+    suffix = '.tar.gz' if gzip_flag else '.tar'
+    assert all(p.endswith(suffix) for p in train.shards + test.shards)
     assert len(train) + len(test) == 6 and len(test) == 2
     sample = next(iter(train))
     assert sample['points'].shape == (64, 6)  # coloured points

@@ -16,9 +16,11 @@ or from the dataset of a config's split (any layout whose items carry
         configs/cg3d/pointmlp_synthetic.py --split train \\
         --out data/synthetic_shards/train
 
-Samples are written in an order shuffled with ``--seed``; unreadable ones
-are left out and listed. The output folder is written beside its final
-name and renamed when complete. Exit status: 0 on success, 1 on bad input.
+``--gzip`` writes ``shard-000000.tar.gz`` ... (``ShardedTriplets`` reads
+them as streams). Samples are written in an order shuffled with
+``--seed``; unreadable ones are left out and listed. The output folder is
+written beside its final name and renamed when complete. Exit status: 0
+on success, 1 on bad input.
 """
 import argparse
 import os.path as osp
@@ -26,9 +28,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import cg3d_mm  # noqa: F401  registers the datasets
-from cg3d_mm.datagen.triplets.to_shards import (dataset_items,
-                                                shapenet_split_to_shards,
-                                                write_triplet_shards)
+from cg3d_mm.datagen.triplets.to_shards import (dataset_to_shards,
+                                                shapenet_split_to_shards)
 from cg3d_mm.engine.cli import exit_on_bad_input
 
 
@@ -55,7 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing output folder')
     parser.add_argument('--allow-no-images', action='store_true',
-                        help='keep samples without a view')
+                        help='keep samples without a view (OpenShape has '
+                        'none)')
+    parser.add_argument('--gzip', action='store_true',
+                        help='write gzipped shards (.tar.gz)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
@@ -68,7 +72,8 @@ def convert(args: argparse.Namespace) -> dict:
     common = dict(samples_per_shard=args.samples_per_shard,
                   shuffle_seed=args.seed, overwrite=args.overwrite,
                   require_images=not args.allow_no_images,
-                  progress=not args.no_progress)
+                  progress=not args.no_progress,
+                  compression='gz' if args.gzip else None)
     if args.data_root is not None:
         return shapenet_split_to_shards(
             args.data_root, args.out, split=args.split, pc_dir=args.pc_dir,
@@ -88,15 +93,8 @@ def convert(args: argparse.Namespace) -> dict:
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
                                                       'cg3d_mm')):
         dataset = DATASETS.build(ds_cfg)
-    items = dataset_items(dataset)
-    # sources without a class list (ULIP-2's Objaverse) get their items'
-    # class names, if any
-    classes = list(dataset.metainfo.get('classes') or sorted(
-        {i['class_name'] for i in items if i.get('class_name')}))
-    info = dict(source=osp.abspath(args.config), split=args.split,
-                dataset=type(dataset).__name__)
-    return write_triplet_shards(items, args.out, classes,
-                                info=info, **common)
+    info = dict(source=osp.abspath(args.config), split=args.split)
+    return dataset_to_shards(dataset, args.out, info=info, **common)
 
 
 def main(argv=None) -> None:

@@ -2,12 +2,15 @@
 
 Any dataset whose items carry ``pts_path``, ``img_paths`` and
 ``class_name`` (``ShapeNetTriplets`` and the other triplet layouts) is
-converted by :func:`write_triplet_shards`; :func:`shapenet_split_to_shards`
+converted by :func:`write_triplet_shards` (:func:`dataset_to_shards` for a
+built dataset); OpenShape's items (pickled per-shape files, read only with
+their ``trust_pickle`` opt-in) give their coloured points and their
+caption candidates (``caption_groups``). :func:`shapenet_split_to_shards`
 does one split of CG3D's ShapeNet55 layout with captions made from the
-taxonomy names. The shards are written into a temporary folder beside
-``out_dir`` and renamed into place when complete (``overwrite`` swaps an
-existing folder out only then), so ``out_dir`` always holds a complete
-set or nothing.
+taxonomy names. ``compression='gz'`` writes ``.tar.gz`` shards. The
+shards are written into a temporary folder beside ``out_dir`` and renamed
+into place when complete (``overwrite`` swaps an existing folder out only
+then), so ``out_dir`` always holds a complete set or nothing.
 """
 import io
 import json
@@ -23,6 +26,8 @@ from tqdm import tqdm
 
 from cg3d_mm.datasets.shapenet_triplets import ShapeNetTriplets, read_taxonomy
 from cg3d_mm.datasets.transforms.loading import (UnreadableSampleError,
+                                                 openshape_caption_groups,
+                                                 read_openshape_shape,
                                                  read_points)
 from cg3d_mm.utils.class_names import readable_class_name
 
@@ -51,7 +56,16 @@ def dataset_items(dataset) -> List[dict]:
 def _sample_files(item: dict, classes: Sequence[str],
                   captions: List[str], require_images: bool) -> Dict[str,
                                                                      bytes]:
-    pts = read_points(item['pts_path'])  # names the file when unreadable
+    groups = None
+    if item.get('trust_pickle') is True:
+        # an OpenShape item (OpenShapeTriplets sets the opt-in): points
+        # and caption candidates from its pickled file, as
+        # LoadOpenShapeShape reads them
+        shape = read_openshape_shape(item['pts_path'], True)
+        pts = shape['points']
+        groups = openshape_caption_groups(shape, item.get('dataset', ''))
+    else:
+        pts = read_points(item['pts_path'])  # names the file if unreadable
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(pts, dtype=np.float32))
     files = {'npy': buf.getvalue()}
@@ -75,6 +89,8 @@ def _sample_files(item: dict, classes: Sequence[str],
     for key in CAPTION_KEYS:  # the peers' caption structures, as shipped
         if item.get(key):
             meta[key] = item[key]
+    if groups:
+        meta['caption_groups'] = groups
     if item.get('view_captions'):  # keyed by the view's member extension
         by_file = {osp.basename(p): e for e, p in zip(view_exts,
                                                       item['img_paths'])}
@@ -107,7 +123,8 @@ def write_triplet_shards(items: Sequence[dict],
                          require_images: bool = True,
                          overwrite: bool = False,
                          info: Optional[dict] = None,
-                         progress: bool = False) -> dict:
+                         progress: bool = False,
+                         compression: Optional[str] = None) -> dict:
     """Write ``items`` as shards (see :mod:`.shard_writer`) in ``out_dir``.
 
     Args:
@@ -128,6 +145,8 @@ def write_triplet_shards(items: Sequence[dict],
             shards are complete).
         info (dict, optional): Extra index entries.
         progress (bool): Progress bar.
+        compression (str, optional): None (``.tar``) or 'gz'
+            (``.tar.gz``); see :class:`.ShardWriter`.
 
     Returns:
         dict: ``out_dir``, ``num_samples``, ``num_shards`` and ``skipped``
@@ -146,7 +165,8 @@ def write_triplet_shards(items: Sequence[dict],
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.', dir=parent)
     try:
         with ShardWriter(tmp, classes, prefix, samples_per_shard,
-                         dict(info or {}, shuffle_seed=shuffle_seed)) as w:
+                         dict(info or {}, shuffle_seed=shuffle_seed),
+                         compression=compression) as w:
             for i in tqdm(order, desc='shards', unit='sample',
                           disable=not progress):
                 item = items[i]
@@ -174,6 +194,22 @@ def write_triplet_shards(items: Sequence[dict],
                   logger='current', level=30)
     return dict(out_dir=out_dir, num_samples=num_samples,
                 num_shards=num_shards, skipped=skipped)
+
+
+def dataset_to_shards(dataset, out_dir: str, **kwargs) -> dict:
+    """Write a built triplet dataset's items as shards (its pipeline is not
+    run).
+
+    The class list is the dataset's ``metainfo['classes']``; sources
+    without one (ULIP-2's Objaverse, OpenShape) get their items' class
+    names, if any. ``kwargs`` go to :func:`write_triplet_shards`.
+    """
+    items = dataset_items(dataset)
+    classes = list(dataset.metainfo.get('classes') or sorted(
+        {i['class_name'] for i in items if i.get('class_name')}))
+    info = dict(kwargs.pop('info', None) or {},
+                dataset=type(dataset).__name__)
+    return write_triplet_shards(items, out_dir, classes, info=info, **kwargs)
 
 
 def shapenet_split_to_shards(data_root: str, out_dir: str,
