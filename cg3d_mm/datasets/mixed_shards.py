@@ -44,14 +44,13 @@ the sampler's definitions:
 
 Each emitted sample also carries ``stream_source`` (the source index).
 """
-import math
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from cg3d_mm.registry import DATASETS
 
-from .samplers import split_by_ratio
+from .samplers import check_ratios, split_by_ratio
 from .sharded_triplets import (ShardedTriplets, StreamedEpochs, buffer_order,
                                range_plan, worker_sizes)
 
@@ -154,14 +153,7 @@ class MixedShardedTriplets(StreamedEpochs):
             raise ValueError('MixedShardedTriplets: sources must be a '
                              'non-empty list of ShardedTriplets argument '
                              f'dicts, got {sources!r}')
-        ratios = [float(r) for r in ratios]
-        if len(ratios) != len(sources):
-            raise ValueError(f'MixedShardedTriplets: {len(ratios)} ratios '
-                             f'for {len(sources)} sources')
-        if any(r < 0 or not math.isfinite(r) for r in ratios) or \
-                not sum(ratios) > 0:
-            raise ValueError('MixedShardedTriplets: ratios must be finite, '
-                             f'>= 0 and not all 0, got {ratios}')
+        ratios = check_ratios(ratios, len(sources), 'MixedShardedTriplets')
         self.sources: List[ShardedTriplets] = []
         for k, cfg in enumerate(sources):
             cfg = dict(cfg)

@@ -23,6 +23,21 @@ def split_by_ratio(total: int, ratios: Sequence[float]) -> List[int]:
     return counts
 
 
+def check_ratios(ratios: Sequence[float], num_sources: int,
+                 owner: str) -> List[float]:
+    """Per-source mixing ratios as floats: one per source, finite,
+    >= 0 and not all 0 (else a ValueError naming ``owner``)."""
+    ratios = [float(r) for r in ratios]
+    if len(ratios) != num_sources:
+        raise ValueError(f'{owner}: {len(ratios)} ratios for {num_sources} '
+                         'sources')
+    if any(r < 0 or not math.isfinite(r) for r in ratios) or \
+            not sum(ratios) > 0:
+        raise ValueError(f'{owner}: ratios must be finite, >= 0 and not all '
+                         f'0, got {ratios}')
+    return ratios
+
+
 @DATA_SAMPLERS.register_module()
 class MixtureSampler(Sampler):
     """Draw an epoch from the sources of a ``ConcatDataset`` in set ratios.
@@ -62,14 +77,7 @@ class MixtureSampler(Sampler):
             raise TypeError('MixtureSampler samples a ConcatDataset of '
                             f'sources, got {type(dataset).__name__}')
         sizes = [len(d) for d in sources]
-        ratios = [float(r) for r in ratios]
-        if len(ratios) != len(sizes):
-            raise ValueError(f'MixtureSampler: {len(ratios)} ratios for '
-                             f'{len(sizes)} sources')
-        if any(r < 0 or not math.isfinite(r) for r in ratios) or \
-                not sum(ratios) > 0:
-            raise ValueError('MixtureSampler: ratios must be finite, >= 0 '
-                             f'and not all 0, got {ratios}')
+        ratios = check_ratios(ratios, len(sizes), 'MixtureSampler')
         empty = [i for i, (r, n) in enumerate(zip(ratios, sizes))
                  if r > 0 and n == 0]
         if empty:

@@ -29,8 +29,9 @@ train_dataloader = dict(
     sampler=None,  # the dataset draws, splits and shuffles the mixture
     dataset=dict(
         type='MixedShardedTriplets',
-        # one epoch = as many samples as both halves, half from each source
-        ratios=(1, 1),
+        # one epoch = as many samples as both halves, in the folder
+        # mixture's ratios
+        ratios=_base_.train_dataloader.sampler.ratios,
         seed=_base_.seed,
         shuffle_buffer=64,  # samples held per source and worker
         batch_size=batch_size,  # worker ranges of whole batches
