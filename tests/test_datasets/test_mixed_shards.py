@@ -21,6 +21,7 @@ from cg3d_mm.datagen.triplets.to_shards import (shapenet_split_to_shards,
 from cg3d_mm.datasets import MixedShardedTriplets, MixtureSampler
 from cg3d_mm.datasets import sharded_triplets as st
 from cg3d_mm.datasets.mixed_shards import slot_prefix_counts
+from cg3d_mm.datasets.samplers import split_by_ratio
 
 NUM_A, NUM_B = 16, 10
 
@@ -365,7 +366,10 @@ def test_mixture_shards_config_draws_a_batch(tmp_path, monkeypatch):
         loader = Runner.build_dataloader(loader_cfg, seed=0)
     ds = loader.dataset
     assert isinstance(ds, MixedShardedTriplets)
-    assert ds.sizes == [8, 8] and ds.counts == [8, 8] and len(loader) == 4
+    # 16 samples an epoch in the config's ratios (2:1: 11 with views)
+    assert ds.sizes == [8, 8] and len(loader) == 4
+    assert ds.counts == split_by_ratio(16, ref.train_dataloader.sampler.ratios)
+    assert ds.counts == [11, 5]
     ds.set_epoch(0)
     batch = next(iter(loader))
     samples = batch['data_samples']

@@ -174,10 +174,15 @@ def test_mixture_config_trains_on_two_layouts(tmp_path, repo_root):
     record = RecordBatches()
     runner.register_hook(record)
     runner.train()
-    # 16 training shapes, half from each source: 4 batches of 4 an epoch
+    # 16 training shapes: 4 batches of 4 an epoch, in the config's ratios
+    # (2:1 toward the source with views: 11 + 5 an epoch)
     assert len(record.flags) == 8
     flags = [f for batch in record.flags for f in batch]
-    assert flags.count(True) == flags.count(False) == 16
+    with_views, without = split_by_ratio(
+        16, cfg.train_dataloader.sampler.ratios)
+    assert (with_views, without) == (11, 5)
+    assert flags.count(True) == 2 * with_views
+    assert flags.count(False) == 2 * without
     # point steps (even iterations) train point-text on every batch, and
     # point-image whenever a view is in the batch
     for it, (batch, losses) in enumerate(zip(record.flags, record.losses)):

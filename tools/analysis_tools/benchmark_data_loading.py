@@ -3,8 +3,9 @@
 1. Samples/s of the training DataLoader, per worker, reading the same
    synthetic ShapeNet55 training samples through the same pipeline
    (``configs/cg3d/_base_/datasets/synthetic_triplets_rgb.py``'s) from the
-   folder layout (``ShapeNetTriplets``, random sampler) and from its shards
-   (``ShardedTriplets``, shuffle buffer), for each ``--workers`` count;
+   folder layout (``ShapeNetTriplets``, random sampler), from its shards
+   (``ShardedTriplets``, shuffle buffer) and from the same shards gzipped
+   (``gz``: streamed through ``'r|gz'``), for each ``--workers`` count;
    each figure is the best of ``--epochs`` full epochs (worker start-up
    included, as a training epoch pays it with non-persistent workers).
 2. The memory of a 1M-sample index built synthetically (names only, no
@@ -91,9 +92,14 @@ def loading_rates(args) -> List[dict]:
     shard_dir = ensure_synthetic_shards(
         dict(seed=0), split='train', pc_dir='shapenet_pc_rgb',
         samples_per_shard=args.samples_per_shard)
-    shards = ShardedTriplets(data_root=shard_dir, pipeline=pipeline,
-                             shuffle_buffer=args.shuffle_buffer,
-                             batch_size=args.batch_size)
+    gz_dir = ensure_synthetic_shards(
+        dict(seed=0), split='train', pc_dir='shapenet_pc_rgb',
+        samples_per_shard=args.samples_per_shard, compression='gz')
+    shards, gz_shards = (
+        ShardedTriplets(data_root=d, pipeline=pipeline,
+                        shuffle_buffer=args.shuffle_buffer,
+                        batch_size=args.batch_size)
+        for d in (shard_dir, gz_dir))
     rows = []
     for workers in args.workers:
         common = dict(batch_size=args.batch_size, num_workers=workers,
@@ -102,7 +108,9 @@ def loading_rates(args) -> List[dict]:
                 ('folder', lambda: DataLoader(folder, shuffle=True,
                                               **common), lambda e: None),
                 ('shards', lambda: DataLoader(shards, **common),
-                 shards.set_epoch)):
+                 shards.set_epoch),
+                ('gz', lambda: DataLoader(gz_shards, **common),
+                 gz_shards.set_epoch)):
             rate = _epoch_rate(make, args.epochs, before)
             rate.update(layout=name, workers=workers,
                         per_worker=rate['samples_per_s'] / max(1, workers))

@@ -15,6 +15,7 @@ from cg3d_mm.datasets.transforms import (
     RandomDropPoints, RandomRotatePoints, RandomScaleTranslate, SamplePoints,
     SampleSourceCaption)
 from mmengine.dataset import ConcatDataset
+from mmengine.optim import CosineAnnealingLR
 
 seed = 0
 num_points = 512
@@ -94,7 +95,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     drop_last=True,
-    sampler=dict(type=MixtureSampler, ratios=(1, 1)),
+    sampler=dict(type=MixtureSampler, ratios=(2, 1)),
     dataset=dict(
         type=ConcatDataset,
         ignore_keys=['classes'],
@@ -168,4 +169,24 @@ train_dataloader = dict(
                         keys=('points', 'img'),
                         blank_img_size=224)
                 ])
+        ]))
+max_epochs = 60
+train_cfg.merge(dict(max_epochs=60))
+param_scheduler.merge(
+    dict(
+        point_encoder=[
+            dict(
+                type=CosineAnnealingLR,
+                T_max=60,
+                eta_min=1e-05,
+                by_epoch=True,
+                convert_to_iter_based=True)
+        ],
+        visual_prompt=[
+            dict(
+                type=CosineAnnealingLR,
+                T_max=60,
+                eta_min=0.0,
+                by_epoch=True,
+                convert_to_iter_based=True)
         ]))
