@@ -266,6 +266,19 @@ class _OpenShapeEval(BaseDataset):
         return load_pickled_npy(path, self.trust_pickle, type(self).__name__)
 
 
+def reroot_lvis_path(data_path: str, data_root: str,
+                     shape_root: Optional[str] = None,
+                     path_prefix: Optional[str] = None) -> str:
+    """Where an LVIS split entry's ``data_path`` is on this machine: the
+    ``path_prefix`` of OpenShape's machine replaced by ``shape_root``
+    (default ``data_root``); other absolute paths stay."""
+    shape_root = shape_root or data_root
+    prefix = (path_prefix or '').rstrip('/')
+    if prefix and data_path.startswith(prefix + '/'):
+        return osp.join(shape_root, data_path[len(prefix) + 1:])
+    return osp.join(shape_root, data_path)  # absolute paths stay
+
+
 @DATASETS.register_module()
 class ObjaverseLVIS(_OpenShapeEval):
     """Objaverse-LVIS, OpenShape's split: 1,156 categories, one file each.
@@ -304,11 +317,8 @@ class ObjaverseLVIS(_OpenShapeEval):
 
     def resolve_data_path(self, data_path: str) -> str:
         """Where a split entry's ``data_path`` is on this machine."""
-        shape_root = self.shape_root or self.data_root
-        prefix = (self.path_prefix or '').rstrip('/')
-        if prefix and data_path.startswith(prefix + '/'):
-            return osp.join(shape_root, data_path[len(prefix) + 1:])
-        return osp.join(shape_root, data_path)  # absolute paths stay
+        return reroot_lvis_path(data_path, self.data_root, self.shape_root,
+                                self.path_prefix)
 
     def load_data_list(self) -> List[dict]:
         path = osp.join(self.data_root, self.split_file)

@@ -11,6 +11,22 @@ from .utils import build_transforms
 OPENSHAPE_DATASETS = ('Objaverse', 'ShapeNet', 'ABO', '3D-FUTURE')
 
 
+def remap_openshape_path(data_path: str, data_root: str,
+                         path_map: Dict[str, str]) -> str:
+    """Where a split entry's ``data_path`` is on this machine: an absolute
+    path starting with a ``path_map`` key is re-rooted (onto ``data_root``
+    when the mapped folder is relative), other absolute paths stay, and
+    relative ones are under ``data_root``."""
+    if osp.isabs(data_path):
+        for old, new in path_map.items():
+            if data_path.startswith(old):
+                rest = data_path[len(old):].lstrip('/')
+                return osp.join(data_root, new, rest) \
+                    if not osp.isabs(new) else osp.join(new, rest)
+        return data_path
+    return osp.join(data_root, data_path)
+
+
 @DATASETS.register_module()
 class OpenShapeTriplets(SkippingDataset):
     """OpenShape's per-shape files and split lists (points + texts, no views).
@@ -90,16 +106,6 @@ class OpenShapeTriplets(SkippingDataset):
             pipeline=build_transforms(pipeline), test_mode=test_mode,
             max_missing_ratio=max_missing_ratio, **kwargs)
 
-    def _resolve(self, data_path: str) -> str:
-        if osp.isabs(data_path):
-            for old, new in self.path_map.items():
-                if data_path.startswith(old):
-                    rest = data_path[len(old):].lstrip('/')
-                    return osp.join(self.data_root, new, rest) \
-                        if not osp.isabs(new) else osp.join(new, rest)
-            return data_path
-        return osp.join(self.data_root, data_path)
-
     def load_data_list(self) -> List[dict]:
         path = self.ann_file
         if not osp.isfile(path):
@@ -122,7 +128,8 @@ class OpenShapeTriplets(SkippingDataset):
             dataset = entry.get('dataset', '')
             if self.datasets and dataset not in self.datasets:
                 continue
-            pts_path = self._resolve(str(entry['data_path']))
+            pts_path = remap_openshape_path(str(entry['data_path']),
+                                            self.data_root, self.path_map)
             if self.check_files and not osp.isfile(pts_path):
                 missing.append(pts_path)
                 continue

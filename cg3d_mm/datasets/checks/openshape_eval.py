@@ -7,7 +7,6 @@ are pickles, unpickled only by a ``deep`` check of a config with
 ``trust_pickle=True`` (the datasets refuse to start without it).
 """
 import os.path as osp
-from types import SimpleNamespace
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -17,8 +16,8 @@ from cg3d_mm.utils.class_names import readable_class_name
 from ..openshape_eval import (LVIS_SPLIT, MODELNET40_CLASSES,
                               MODELNET40_POINTS, MODELNET40_SPLIT,
                               OPENSHAPE_MOUNT, SCANOBJECTNN_POINTS,
-                              ObjaverseLVIS, load_pickled_npy,
-                              openshape_points, pickled_dict, read_json_list)
+                              load_pickled_npy, openshape_points, pickled_dict,
+                              read_json_list, reroot_lvis_path)
 from ..scanobjectnn import SCANOBJECTNN_CLASSES
 from .core import (FileCheckCache, FileJob, Problem, SplitReport, Timer,
                    run_file_checks)
@@ -174,13 +173,12 @@ def check_objaverse_lvis_split(data_root: str,
         entries = _split_entries(path, ('uid', 'category', 'data_path'),
                                  report.problems, 'ObjaverseLVIS')
         report.num_samples = len(entries)
-        # the dataset's own re-rooting of /mnt/data paths
-        resolver = SimpleNamespace(data_root=data_root, shape_root=shape_root,
-                                   path_prefix=path_prefix)
         kw = dict(min_points=min_points, deep=deep,
                   trust_pickle=trust_pickle is True)
-        jobs = [FileJob(check_lvis_shape, ObjaverseLVIS.resolve_data_path(
-            resolver, e['data_path']), kw) for e in entries]
+        # the dataset's own re-rooting of /mnt/data paths
+        jobs = [FileJob(check_lvis_shape, reroot_lvis_path(
+            e['data_path'], data_root, shape_root, path_prefix), kw)
+            for e in entries]
         _file_problems(report, jobs, cache, workers,
                        [e['uid'] for e in entries])
         cache.save()

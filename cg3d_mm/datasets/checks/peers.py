@@ -12,12 +12,11 @@ import json
 import os
 import os.path as osp
 import re
-from types import SimpleNamespace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..openshape_triplets import OpenShapeTriplets
+from ..openshape_triplets import remap_openshape_path
 from ..shapenet_triplets import read_lines, read_taxonomy
 from ..transforms.loading import (OPENSHAPE_TEXT_SOURCES,
                                   UnreadableSampleError,
@@ -347,9 +346,6 @@ def check_openshape_split(data_root: str,
         untrusted_note(report, trust_pickle, deep, list_path,
                        'OpenShapeTriplets')
         entries = _read_split_json(list_path, problems)
-        # the dataset's own path rules (path_map, relative to data_root)
-        resolver = SimpleNamespace(data_root=data_root,
-                                   path_map=dict(path_map or {}))
         jobs, owners = [], []
         kw_of: Dict[str, dict] = {}
         for i, entry in enumerate(entries):
@@ -367,8 +363,9 @@ def check_openshape_split(data_root: str,
                 dataset=dataset, text_sources=list(text_sources),
                 min_points=min_points, deep=deep,
                 trust_pickle=trust_pickle is True))
-            path = OpenShapeTriplets._resolve(resolver,
-                                              str(entry['data_path']))
+            # the dataset's own path rules (path_map, data_root)
+            path = remap_openshape_path(str(entry['data_path']), data_root,
+                                        dict(path_map or {}))
             jobs.append(FileJob(check_openshape_shape, path, kw))
             owners.append((str(entry['id']), None))
         report.num_samples = len(jobs)
