@@ -10,7 +10,6 @@ import pytest
 from conftest import TINY_CFG, write_tiny_shapenet
 from test_fault_tolerance import PAUSE_HOOK, _train
 
-ITERS_PER_EPOCH = 4  # 16 training samples / batch 4
 
 # The test's own hook: every trained sample, by iteration and epoch.
 RECORD_HOOK = """
@@ -35,12 +34,32 @@ class RecordSamples(Hook):
                 + '\\n')
 """
 
-SHARDS_CFG = """
+SHARDS_LOADER = """
 train_dataloader = dict(
     _delete_=True, batch_size=4, num_workers=2, persistent_workers=True,
     drop_last=True, sampler=None,
     dataset=dict(type='ShardedTriplets', data_root='{shards}',
                  shuffle_buffer=5, batch_size=4, pipeline=pipeline))
+"""
+
+# two sources, 1:1: the shards above with their views, and the same shapes
+# under other keys without views (point-text only, as OpenShape's)
+MIXED_LOADER = """
+no_view_pipeline = [t for t in pipeline if t['type'] != 'LoadTripletImage']
+no_view_pipeline[-1] = dict(type='PackCG3DInputs', keys=('points', 'img'),
+                            blank_img_size=32)
+train_dataloader = dict(
+    _delete_=True, batch_size=4, num_workers=2, persistent_workers=True,
+    drop_last=True, sampler=None,
+    dataset=dict(type='MixedShardedTriplets', ratios=(1, 1),
+                 shuffle_buffer=5, batch_size=4,
+                 sources=[dict(data_root='{shards}', pipeline=pipeline),
+                          dict(data_root='{no_view_shards}',
+                               require_images=False,
+                               pipeline=no_view_pipeline)]))
+"""
+
+RUN_CFG = """
 custom_imports = dict(imports=['cg3d_mm', 'pause_hook', 'record_hook'],
                       allow_failed_imports=False)
 custom_hooks = [
@@ -59,6 +78,18 @@ default_hooks = dict(logger=dict(interval=1),
 """
 
 
+def _no_view_shards(root, out):
+    """The training shapes again, under other keys and without views."""
+    from cg3d_mm.datagen.triplets.to_shards import write_triplet_shards
+    from cg3d_mm.datasets import ShapeNetTriplets
+    shapes = ShapeNetTriplets(data_root=root, num_views=2)
+    infos = [shapes.get_data_info(i) for i in range(len(shapes))]
+    items = [dict(pts_path=d['pts_path'], sample_id=f"b-{d['sample_id']}",
+                  class_name=d['class_name']) for d in infos]
+    write_triplet_shards(items, out, classes=shapes.metainfo['classes'],
+                         samples_per_shard=3, require_images=False)
+
+
 def _records(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
@@ -66,7 +97,8 @@ def _records(path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_killed_run_over_shards_resumes_at_its_position(tmp_path):
+@pytest.mark.parametrize('mixed', [False, True], ids=['shards', 'mixed'])
+def test_killed_run_over_shards_resumes_at_its_position(tmp_path, mixed):
     from cg3d_mm.datagen.triplets.to_shards import shapenet_split_to_shards
     root = write_tiny_shapenet(tmp_path / 'ShapeNet55', per_class=6)
     shards = str(tmp_path / 'shards')
@@ -74,14 +106,22 @@ def test_killed_run_over_shards_resumes_at_its_position(tmp_path):
     (tmp_path / 'pause_hook.py').write_text(PAUSE_HOOK)
     (tmp_path / 'record_hook.py').write_text(RECORD_HOOK)
     cfg = tmp_path / 'tiny_shards.py'
-    cfg.write_text(TINY_CFG.format(data_root=root, max_epochs=3) +
-                   SHARDS_CFG.format(shards=shards))
+    if mixed:  # MixedShardedTriplets: 16 + 16 samples an epoch
+        _no_view_shards(root, str(tmp_path / 'no_view_shards'))
+        loader = MIXED_LOADER.format(
+            shards=shards, no_view_shards=tmp_path / 'no_view_shards')
+    else:
+        loader = SHARDS_LOADER.format(shards=shards)
+    cfg.write_text(TINY_CFG.format(data_root=root, max_epochs=3) + loader +
+                   RUN_CFG)
+    per_epoch = 32 if mixed else 16
+    iters = per_epoch // 4
 
-    # SIGKILLed after iteration 7 (epoch 2), before its checkpoint: the
-    # last one is iter_6, two batches into epoch 2
+    # SIGKILLed 3 iterations into epoch 2, before its checkpoint: the last
+    # one is two batches into epoch 2
     marker, killed_log = tmp_path / 'paused', tmp_path / 'killed.jsonl'
     victim = _train(cfg, tmp_path / 'work', env=dict(
-        PAUSE_AT_ITER=str(ITERS_PER_EPOCH + 3), PAUSE_MARKER=str(marker),
+        PAUSE_AT_ITER=str(iters + 3), PAUSE_MARKER=str(marker),
         RECORD_FILE=str(killed_log)))
     deadline = time.time() + 400
     while not marker.exists():
@@ -90,24 +130,28 @@ def test_killed_run_over_shards_resumes_at_its_position(tmp_path):
         time.sleep(0.2)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    assert osp.isfile(tmp_path / 'work' / 'iter_6.pth')
+    assert osp.isfile(tmp_path / 'work' / f'iter_{iters + 2}.pth')
 
     resumed_log = tmp_path / 'resumed.jsonl'
     resumed = _train(cfg, tmp_path / 'work', '--resume',
                      env=dict(RECORD_FILE=str(resumed_log)))
     assert resumed.wait(timeout=400) == 0, resumed.stderr.read()[-3000:]
 
-    before = [r for r in _records(killed_log) if r['iter'] <= 6]
+    before = [r for r in _records(killed_log) if r['iter'] <= iters + 2]
     after = _records(resumed_log)
-    assert [r['iter'] for r in after] == list(range(7, 13))
+    assert [r['iter'] for r in after] == list(range(iters + 3,
+                                                    3 * iters + 1))
     for epoch in (1, 2):  # the resumed epoch and the next
         trained = Counter(s for r in before + after if r['epoch'] == epoch
                           for s in r['samples'])
-        assert len(trained) == 16 and set(trained.values()) == {1}, epoch
-    # the resumed epoch is the killed run's order carried on: its
-    # iteration 7 is the batch the killed run trained at iteration 7
-    killed7 = [r for r in _records(killed_log) if r['iter'] == 7][0]
-    assert after[0]['samples'] == killed7['samples']
+        assert len(trained) == per_epoch, epoch
+        assert set(trained.values()) == {1}, epoch
+        if mixed:  # half of each epoch from each source
+            assert sum('/b-' in s for s in trained) == 16, epoch
+    # the resumed epoch is the killed run's order carried on: its first
+    # iteration is the batch the killed run trained at that iteration
+    killed = [r for r in _records(killed_log) if r['iter'] == iters + 3][0]
+    assert after[0]['samples'] == killed['samples']
 
 
 class _Sample:
