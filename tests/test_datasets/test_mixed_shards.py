@@ -14,6 +14,7 @@ import torch.multiprocessing as mp
 from conftest import REPO
 from data_writers import write_tiny_shapenet
 from mmengine.dataset import BaseDataset, ConcatDataset
+from test_sharded_triplets import assert_resume_is_exact
 from torch.utils.data import DataLoader
 
 from cg3d_mm.datagen.triplets.to_shards import (shapenet_split_to_shards,
@@ -178,22 +179,7 @@ def test_resume_drops_exactly_what_was_consumed(sources):
         return ds, DataLoader(ds, batch_size=2, num_workers=2,
                               collate_fn=_list_collate)
 
-    ds, full_loader = loader()
-    ds.set_epoch(3)
-    full = [[s['sample_id'] for s in b] for b in full_loader]
-    ds, first = loader()
-    ds.set_epoch(3)
-    consumed = [0, 0]
-    for i, batch in enumerate(first):
-        if i == 5:  # killed after 5 batches
-            break
-        for s in batch:
-            consumed[s['stream_worker']] += 1
-    assert consumed == [6, 4]
-    ds, resumed = loader()
-    ds.set_epoch(3, consumed)
-    rest = [[s['sample_id'] for s in b] for b in resumed]
-    assert rest == full[5:]  # nothing repeated, nothing skipped
+    assert_resume_is_exact(loader, kill_after=5, consumed=[6, 4])
 
 
 def test_skips_are_replaced_within_their_source(sources, monkeypatch):

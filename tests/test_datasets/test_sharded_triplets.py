@@ -318,6 +318,31 @@ def test_fewer_shards_than_workers_split_samples(request, layout, name):
     assert sorted(keys) == sorted(_keys(ds)) and len(set(keys)) == 3
 
 
+def assert_resume_is_exact(loader, kill_after, consumed, epoch=3):
+    """An epoch stopped after ``kill_after`` batches and resumed with the
+    per-worker ``consumed`` counts continues the full epoch's batches:
+    nothing repeated, nothing skipped. ``loader()`` builds a fresh
+    (dataset, DataLoader) pair, as a restarted run does; returns the
+    resumed dataset."""
+    ds, full_loader = loader()
+    ds.set_epoch(epoch)
+    full = [[s['sample_id'] for s in b] for b in full_loader]
+    ds, first = loader()
+    ds.set_epoch(epoch)
+    counted = [0] * len(consumed)
+    for i, batch in enumerate(first):
+        if i == kill_after:
+            break
+        for s in batch:
+            counted[s['stream_worker']] += 1
+    assert counted == consumed
+    ds, resumed = loader()
+    ds.set_epoch(epoch, counted)
+    rest = [[s['sample_id'] for s in b] for b in resumed]
+    assert rest == full[kill_after:]
+    return ds
+
+
 @pytest.mark.parametrize('layout', ['shards', 'gz_shards'])
 def test_resume_drops_exactly_what_was_consumed(request, layout):
     _, out = request.getfixturevalue(layout)
@@ -327,22 +352,7 @@ def test_resume_drops_exactly_what_was_consumed(request, layout):
         return ds, DataLoader(ds, batch_size=2, num_workers=2,
                               collate_fn=_list_collate)
 
-    ds, full_loader = loader()
-    ds.set_epoch(3)
-    full = [[s['sample_id'] for s in b] for b in full_loader]
-    ds, first = loader()
-    ds.set_epoch(3)
-    consumed = [0, 0]
-    for i, batch in enumerate(first):
-        if i == 3:  # killed after 3 batches
-            break
-        for s in batch:
-            consumed[s['stream_worker']] += 1
-    assert consumed == [4, 2]
-    ds, resumed = loader()
-    ds.set_epoch(3, consumed)
-    rest = [[s['sample_id'] for s in b] for b in resumed]
-    assert rest == full[3:]  # nothing repeated, nothing skipped
+    ds = assert_resume_is_exact(loader, kill_after=3, consumed=[4, 2])
     # a fully consumed worker's shards are not even opened
     ds.set_epoch(3, [8, 8])
     assert list(DataLoader(ds, batch_size=2, num_workers=2)) == []

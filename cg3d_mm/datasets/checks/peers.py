@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..openshape_triplets import remap_openshape_path
-from ..shapenet_triplets import read_lines, read_taxonomy
+from ..shapenet_triplets import read_lines
 from ..transforms.loading import (OPENSHAPE_TEXT_SOURCES,
                                   UnreadableSampleError,
                                   openshape_caption_groups,
@@ -26,6 +26,7 @@ from ..ulip_triplets import ULIP_VIEW_DEGREES, read_caption_file
 from .core import (FileCheckCache, FileJob, Problem, SplitReport, Timer,
                    run_file_checks)
 from .headers import Issue, check_image, check_pickled_npy, check_points_file
+from .shapenet import read_taxonomy_and_list
 
 # Why a deep check of pickled files stops at their opcodes.
 UNTRUSTED_NOTE = ('deep check limited: pickled files checked without '
@@ -117,17 +118,8 @@ def check_ulip_shapenet_split(data_root: str,
     cache = cache or FileCheckCache(data_root)
     problems = report.problems
     with Timer() as timer:
-        tax_path = osp.join(data_root, taxonomy_file)
-        try:
-            taxonomy = read_taxonomy(tax_path)
-        except (FileNotFoundError, ValueError) as err:
-            problems.append(Problem(tax_path, 'classes', str(err)))
-            taxonomy = None
-        try:
-            entries = read_lines(list_path, 'split list')
-        except FileNotFoundError as err:
-            problems.append(Problem(list_path, 'list', str(err)))
-            entries = []
+        taxonomy, entries = read_taxonomy_and_list(
+            osp.join(data_root, taxonomy_file), list_path, problems)
         report.num_samples = len(entries)
         views = [f'{int(d):03d}{t}' for d in view_degrees
                  for t in image_types]

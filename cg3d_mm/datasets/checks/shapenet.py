@@ -1,6 +1,6 @@
 """Check a split of CG3D's ShapeNet triplet layout (ShapeNetTriplets)."""
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from cg3d_mm.utils.class_names import taxonomy_class
 
@@ -37,6 +37,24 @@ def _class_list(path: str, given: Optional[tuple],
             path, 'classes', f'{path}: classes {tuple(classes)} differ from '
             f'the config\'s metainfo classes {tuple(given)}'))
     return classes
+
+
+def read_taxonomy_and_list(tax_path: str, list_path: str,
+                           problems: List[Problem]
+                           ) -> Tuple[Optional[dict], List[str]]:
+    """A ShapeNet-style taxonomy and split list; what cannot be read is a
+    ``classes`` / ``list`` problem (then None / no entries)."""
+    try:
+        taxonomy = read_taxonomy(tax_path)
+    except (FileNotFoundError, ValueError) as err:
+        problems.append(Problem(tax_path, 'classes', str(err)))
+        taxonomy = None
+    try:
+        entries = read_lines(list_path, 'split list')
+    except FileNotFoundError as err:
+        problems.append(Problem(list_path, 'list', str(err)))
+        entries = []
+    return taxonomy, entries
 
 
 def check_shapenet_split(data_root: str,
@@ -78,17 +96,8 @@ def check_shapenet_split(data_root: str,
     with Timer() as timer:
         label_names = _class_list(osp.join(data_root, class_file), classes,
                                   problems)
-        tax_path = osp.join(data_root, taxonomy_file)
-        try:
-            taxonomy = read_taxonomy(tax_path)
-        except (FileNotFoundError, ValueError) as err:
-            problems.append(Problem(tax_path, 'classes', str(err)))
-            taxonomy = None
-        try:
-            entries = read_lines(list_path, 'split list')
-        except FileNotFoundError as err:
-            problems.append(Problem(list_path, 'list', str(err)))
-            entries = []
+        taxonomy, entries = read_taxonomy_and_list(
+            osp.join(data_root, taxonomy_file), list_path, problems)
         for other in drop_shared_with:
             other_path = osp.join(data_root, other)
             if osp.isfile(other_path) and osp.abspath(other_path) != \
