@@ -25,13 +25,10 @@ in the summary), 1 when none is, 2 on bad arguments or inputs, 130 when
 interrupted (rerun to resume).
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
 from cg3d_mm.datagen.triplets import FORMATS, IMAGE_MODES, prepare_triplets
-from cg3d_mm.datagen.triplets.sample_writer import PC_DIR, PC_RGB_DIR
-from cg3d_mm.datagen.triplets.to_shards import shapenet_split_to_shards
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -92,29 +89,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.gzip_shards and not args.shards:
         parser.error('--gzip-shards needs --shards DIR')
-    if args.shards and args.samples_per_shard < 1:
-        parser.error('--samples-per-shard must be >= 1')
     return args
-
-
-def write_gzip_shards(args: argparse.Namespace, splits: dict) -> None:
-    """Each non-empty split of the finished layout as gzipped shards, with
-    the settings ``prepare_triplets(shards=...)`` writes plain ones with
-    (its points, all views, samples shuffled with ``--seed``; each split's
-    folder replaced whole, atomically)."""
-    pc_dir = PC_DIR if args.no_color_points else PC_RGB_DIR
-    for split, size in splits.items():
-        if not size:
-            continue
-        result = shapenet_split_to_shards(
-            args.out, osp.join(args.shards, split), split=split,
-            pc_dir=pc_dir, num_views=args.views,
-            samples_per_shard=args.samples_per_shard, shuffle_seed=args.seed,
-            overwrite=True, progress=not args.no_progress,
-            compression='gz')
-        print(f'{split}: {result["num_samples"]} samples in '
-              f'{result["num_shards"]} gzipped shard(s) in '
-              f'{result["out_dir"]}')
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -141,11 +116,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             up_axis=args.up_axis,
             color_points=not args.no_color_points,
             progress=not args.no_progress,
-            # gzipped shards are written below, from the finished layout
-            shards=None if args.gzip_shards else args.shards,
-            samples_per_shard=args.samples_per_shard)
-        if args.gzip_shards and summary.written + summary.skipped:
-            write_gzip_shards(args, summary.splits)
+            shards=args.shards,
+            samples_per_shard=args.samples_per_shard,
+            shard_compression='gz' if args.gzip_shards else None)
     except (ValueError, OSError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

@@ -52,7 +52,7 @@ from cg3d_mm.registry import DATASETS
 
 from .samplers import check_ratios, split_by_ratio
 from .sharded_triplets import (ShardedTriplets, StreamedEpochs, buffer_order,
-                               range_plan, worker_sizes)
+                               range_plan)
 
 # per-source settings that are the mixture's (one value for all sources)
 _MIXTURE_KEYS = ('seed', 'batch_size')
@@ -212,20 +212,13 @@ class MixedShardedTriplets(StreamedEpochs):
         """Nothing to do: the indexes were read when it was built."""
 
     # -------------------------------------------------------------- layout
-    def _slots(self, world_size: int, num_workers: int, rank: int,
-               worker: int) -> Tuple[int, int]:
-        """The worker's slots ``[start, stop)`` of the epoch."""
-        per_rank = self.samples_per_rank(world_size)
-        sizes = worker_sizes(per_rank, num_workers, self.batch_size)
-        start = rank * per_rank + sum(sizes[:worker])
-        return start, start + sizes[worker]
-
     def source_ranges(self, world_size: int, num_workers: int, rank: int,
                       worker: int) -> List[Tuple[int, int]]:
         """Per source, the worker's range ``[first, stop)`` of the source's
         epoch stream (positions past its size are later passes); the same
         every epoch."""
-        start, stop = self._slots(world_size, num_workers, rank, worker)
+        start, stop = self.worker_slots(world_size, num_workers, rank,
+                                        worker)
         a = slot_prefix_counts(self.counts, start)
         b = slot_prefix_counts(self.counts, stop)
         return list(zip(a, b))

@@ -492,6 +492,16 @@ class StreamedEpochs(IterableDataset):
                 f'feed {world_size} ranks')
         return n
 
+    def worker_slots(self, world_size: int, num_workers: int, rank: int,
+                     worker: int) -> Tuple[int, int]:
+        """The worker's positions ``[start, stop)`` of the epoch: a
+        contiguous range per rank, cut into one per worker (whole batches
+        when ``batch_size`` is known)."""
+        per_rank = self.samples_per_rank(world_size)
+        sizes = worker_sizes(per_rank, num_workers, self.batch_size)
+        start = rank * per_rank + sum(sizes[:worker])
+        return start, start + sizes[worker]
+
     def set_epoch(self, epoch: int,
                   consumed: Optional[Sequence[int]] = None) -> None:
         """Stream ``epoch`` next.
@@ -658,11 +668,9 @@ class ShardedTriplets(StreamedEpochs):
                     ) -> List[Tuple[int, int, int]]:
         """The worker's range as ``(shard index, first, stop)`` sample
         ordinals within each shard, in reading order."""
-        per_rank = self.samples_per_rank(world_size)
-        sizes = worker_sizes(per_rank, num_workers, self.batch_size)
-        start = rank * per_rank + sum(sizes[:worker])
-        return range_plan(self.shard_order(epoch), self.counts, start,
-                          start + sizes[worker])
+        start, stop = self.worker_slots(world_size, num_workers, rank,
+                                        worker)
+        return range_plan(self.shard_order(epoch), self.counts, start, stop)
 
     def emission_order(self, epoch: int, rank: int, num_workers: int,
                        worker: int, size: int) -> np.ndarray:

@@ -150,7 +150,7 @@ def _positive_int(name: str, value) -> int:
 
 def _write_shards(out: str, shards: str, split_sizes: Dict[str, int],
                   settings: SampleSettings, samples_per_shard: int,
-                  progress: bool) -> None:
+                  progress: bool, compression: Optional[str]) -> None:
     """Each non-empty split of the finished layout as shards."""
     pc_dir = PC_RGB_DIR if settings.color_points else PC_DIR
     for split, size in split_sizes.items():
@@ -160,7 +160,8 @@ def _write_shards(out: str, shards: str, split_sizes: Dict[str, int],
             out, osp.join(shards, split), split=split, pc_dir=pc_dir,
             num_views=settings.num_views,
             samples_per_shard=samples_per_shard,
-            shuffle_seed=settings.seed, overwrite=True, progress=progress)
+            shuffle_seed=settings.seed, overwrite=True, progress=progress,
+            compression=compression)
         print_log(f'{split}: {result["num_samples"]} samples in '
                   f'{result["num_shards"]} shard(s) in {result["out_dir"]}',
                   logger='current')
@@ -184,7 +185,9 @@ def prepare_triplets(mesh_root: str,
                      color_points: bool = True,
                      progress: bool = True,
                      shards: Optional[str] = None,
-                     samples_per_shard: int = 1000) -> PrepareSummary:
+                     samples_per_shard: int = 1000,
+                     shard_compression: Optional[str] = None
+                     ) -> PrepareSummary:
     """Write CG3D's ShapeNet layout (``ShapeNetTriplets``) for a mesh
     collection.
 
@@ -230,6 +233,8 @@ def prepare_triplets(mesh_root: str,
             samples in an order shuffled with ``seed``), rewritten whole
             (atomically) on every run.
         samples_per_shard (int): Samples per shard. Defaults to 1000.
+        shard_compression (str, optional): None (``.tar``) or 'gz'
+            (``.tar.gz`` shards).
 
     Returns:
         PrepareSummary: counts, failures with reasons, split sizes.
@@ -296,7 +301,7 @@ def prepare_triplets(mesh_root: str,
         summary.classes = len({r.synset for r in samples})
         if shards is not None and samples:
             _write_shards(out, shards, split_sizes, settings,
-                          samples_per_shard, progress)
+                          samples_per_shard, progress, shard_compression)
         summary.seconds = time.perf_counter() - start
         summary.save(osp.join(out, SUMMARY_FILE))
     print_log(summary.format(), logger='current')

@@ -18,18 +18,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..sharded_triplets import (CAPTION_EXT, INDEX_FILE, META_EXT, POINTS_EXT,
-                                VIEW_RE, expand_braces, read_shard,
-                                read_shard_index)
+from ..sharded_triplets import (CAPTION_EXT, DEFAULT_SHARDS, GZIP_SUFFIXES,
+                                INDEX_FILE, META_EXT, POINTS_EXT, VIEW_RE,
+                                expand_braces, read_shard, read_shard_index)
 from .core import (FileCheckCache, FileJob, Problem, SplitReport, Timer,
                    run_file_checks)
 
 _BLOCK = 512
-# gzipped shards (read as a stream by the dataset): no block structure to
-# measure without decompressing
-_GZIP_SUFFIXES = ('.tar.gz', '.tgz')
-# the dataset's default patterns: plain and gzipped shards
-DEFAULT_PATTERNS = ('*.tar', '*.tar.gz', '*.tgz')
 # A per-sample finding: [sample, kind, message, whether the sample is lost]
 Finding = List[Union[str, bool]]
 
@@ -45,7 +40,9 @@ def _shard_size_issue(path: str, num_samples: int,
         kind = 'truncated' if size < expected_bytes else 'size_mismatch'
         return kind, (f'{path}: {size} bytes, its index recorded '
                       f'{expected_bytes} (rewritten or cut short?)')
-    if path.lower().endswith(_GZIP_SUFFIXES):
+    if path.lower().endswith(GZIP_SUFFIXES):
+        # read as a stream by the dataset: no block structure to measure
+        # without decompressing
         with open(path, 'rb') as f:
             magic = f.read(2)
         # header (10) + trailer (8) at least; the rest needs --deep
@@ -223,8 +220,7 @@ def _expand(patterns: Union[str, Sequence[str]], data_root: Optional[str],
             if not (p in seen or seen.add(p))], globs
 
 
-def check_shards_split(shards: Union[str, Sequence[str]] = (
-                           DEFAULT_PATTERNS),
+def check_shards_split(shards: Union[str, Sequence[str]] = DEFAULT_SHARDS,
                        data_root: Optional[str] = None,
                        index_file: Optional[str] = None,
                        require_images: bool = True,
